@@ -1,0 +1,74 @@
+//! `heapscope info FILE [--json]`: format, counts and load timings.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::TerminalProgress;
+use crate::snapshot::{LoadOptions, load_v8_file};
+
+/// Loads the file and prints what it is.
+pub fn run(path: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let progress = TerminalProgress::new();
+    let load = load_v8_file(path, LoadOptions::default(), &progress);
+    progress.finish();
+    let load = load?;
+    let graph = &load.graph;
+    let total_ms = started.elapsed().as_secs_f64() * 1e3;
+    let phases: serde_json::Map<String, serde_json::Value> = load
+        .phases
+        .iter()
+        .map(|(phase, took)| (phase.name().to_string(), json!((took.as_secs_f64() * 1e6).round() / 1e3)))
+        .collect();
+    let meta = &graph.meta;
+    let variant = format!(
+        "{} node fields ({}), {} location fields",
+        meta.node_fields.len(),
+        meta.node_fields.join(", "),
+        meta.location_fields.len()
+    );
+    let format = if load.detected.gzip { "v8-heapsnapshot+gzip" } else { "v8-heapsnapshot" };
+    if as_json {
+        let out = json!({
+            "file": path.display().to_string(),
+            "format": format,
+            "meta_variant": variant,
+            "node_fields": meta.node_fields,
+            "node_types": meta.node_types,
+            "edge_types": meta.edge_types,
+            "node_count": graph.node_count(),
+            "edge_count": graph.edge_count(),
+            "string_count": graph.strings.len(),
+            "total_self_size": graph.total_self_size(),
+            "extra_native_bytes": meta.extra_native_bytes,
+            "trace_function_count": meta.trace_function_count,
+            "location_count": graph.locations.len(),
+            "graph_bytes": graph.heap_bytes(),
+            "phases_ms": phases,
+            "total_ms": (total_ms * 1e3).round() / 1e3,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("file:            {}", path.display());
+        println!("format:          {format}");
+        println!("meta:            {variant}");
+        println!("nodes:           {}", graph.node_count());
+        println!("edges:           {}", graph.edge_count());
+        println!("strings:         {}", graph.strings.len());
+        println!("total self size: {} bytes", graph.total_self_size());
+        if meta.extra_native_bytes > 0 {
+            println!("extra native:    {} bytes", meta.extra_native_bytes);
+        }
+        println!("graph memory:    {:.1} MiB", graph.heap_bytes() as f64 / 1048576.0);
+        let timings: Vec<String> = load
+            .phases
+            .iter()
+            .map(|(phase, took)| format!("{} {:.0} ms", phase.name(), took.as_secs_f64() * 1e3))
+            .collect();
+        println!("phases:          {} (total {total_ms:.0} ms)", timings.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,49 @@
+//! The command-line interface: one module per subcommand, text tables or `--json`.
+
+mod info;
+mod progress_bar;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use progress_bar::TerminalProgress;
+
+/// heapscope: analyze V8 heap snapshots and Python tracemalloc dumps.
+#[derive(Debug, Parser)]
+#[command(name = "heapscope", version, about, long_about = None)]
+pub struct Cli {
+    /// The command to run; without one, the desktop app opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Files to open in the desktop app (with no command).
+    pub files: Vec<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the format, counts and load timings of a snapshot.
+    Info {
+        /// The snapshot file (plain or gzip-compressed).
+        file: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a subcommand; returns the process exit code (0 ok, 2 error).
+pub fn run(command: Command) -> ExitCode {
+    let result = match command {
+        Command::Info { file, json } => info::run(&file, json),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("heapscope: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! The snapshot's string table: every string decoded once into one buffer.
+
+/// All strings of a snapshot, stored back to back in one UTF-8 buffer.
+///
+/// Memory: the decoded bytes plus 8 bytes per string.
+#[derive(Clone, Debug, Default)]
+pub struct StringTable {
+    data: String,
+    /// `ends[i]` is the end of string `i` in `data`; string `i` starts at `ends[i - 1]` (or 0).
+    ends: Vec<u64>,
+}
+
+impl StringTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a string and returns its index.
+    pub fn push(&mut self, s: &str) -> u32 {
+        self.data.push_str(s);
+        self.ends.push(self.data.len() as u64);
+        (self.ends.len() - 1) as u32
+    }
+
+    /// Number of strings.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there are no strings.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// String `index`, or `""` when the index is out of range.
+    pub fn get(&self, index: u32) -> &str {
+        let i = index as usize;
+        let Some(&end) = self.ends.get(i) else { return "" };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        // Every boundary was recorded after a whole `&str` was appended, so both ends fall on
+        // character boundaries.
+        self.data.get(start as usize..end as usize).unwrap_or("")
+    }
+
+    /// Total decoded bytes.
+    pub fn byte_len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Iterates over all strings in index order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.ends.len() as u32).map(move |i| self.get(i))
+    }
+
+    /// Reserves room for about `strings` more strings holding `bytes` more bytes.
+    pub fn reserve(&mut self, strings: usize, bytes: usize) {
+        self.ends.reserve(strings);
+        self.data.reserve(bytes);
+    }
+}

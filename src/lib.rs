@@ -1,0 +1,17 @@
+//! heapscope: a fast analyzer for V8 `.heapsnapshot` files and Python `tracemalloc` dumps.
+//!
+//! - [`snapshot`]: format sniffing and loaders (input).
+//! - [`graph`]: the compact heap graph every analysis reads (the model).
+//! - [`progress`]: progress reporting and cancellation for long-running work.
+//! - [`error`]: load errors that name the file and what is wrong with it.
+//! - [`cli`]: the command-line interface.
+
+pub mod cli;
+pub mod error;
+pub mod graph;
+pub mod progress;
+pub mod snapshot;
+
+pub use error::{Error, ErrorKind};
+pub use graph::HeapGraph;
+pub use progress::{NoProgress, Phase, Progress};
