@@ -1,5 +1,6 @@
 //! `heapscope info FILE [--json]`: format, counts and load timings.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -31,6 +32,7 @@ pub fn run(path: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
         meta.location_fields.len()
     );
     let format = if load.detected.gzip { "v8-heapsnapshot+gzip" } else { "v8-heapsnapshot" };
+    let mut stdout = std::io::stdout().lock();
     if as_json {
         let out = json!({
             "file": path.display().to_string(),
@@ -50,25 +52,25 @@ pub fn run(path: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
             "phases_ms": phases,
             "total_ms": (total_ms * 1e3).round() / 1e3,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&out)?)?;
     } else {
-        println!("file:            {}", path.display());
-        println!("format:          {format}");
-        println!("meta:            {variant}");
-        println!("nodes:           {}", graph.node_count());
-        println!("edges:           {}", graph.edge_count());
-        println!("strings:         {}", graph.strings.len());
-        println!("total self size: {} bytes", graph.total_self_size());
+        writeln!(stdout, "file:            {}", path.display())?;
+        writeln!(stdout, "format:          {format}")?;
+        writeln!(stdout, "meta:            {variant}")?;
+        writeln!(stdout, "nodes:           {}", graph.node_count())?;
+        writeln!(stdout, "edges:           {}", graph.edge_count())?;
+        writeln!(stdout, "strings:         {}", graph.strings.len())?;
+        writeln!(stdout, "total self size: {} bytes", graph.total_self_size())?;
         if meta.extra_native_bytes > 0 {
-            println!("extra native:    {} bytes", meta.extra_native_bytes);
+            writeln!(stdout, "extra native:    {} bytes", meta.extra_native_bytes)?;
         }
-        println!("graph memory:    {:.1} MiB", graph.heap_bytes() as f64 / 1048576.0);
+        writeln!(stdout, "graph memory:    {:.1} MiB", graph.heap_bytes() as f64 / 1048576.0)?;
         let timings: Vec<String> = load
             .phases
             .iter()
             .map(|(phase, took)| format!("{} {:.0} ms", phase.name(), took.as_secs_f64() * 1e3))
             .collect();
-        println!("phases:          {} (total {total_ms:.0} ms)", timings.join(", "));
+        writeln!(stdout, "phases:          {} (total {total_ms:.0} ms)", timings.join(", "))?;
     }
     Ok(ExitCode::SUCCESS)
 }

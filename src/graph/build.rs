@@ -77,8 +77,7 @@ pub fn build_graph(parts: GraphParts, progress: &dyn Progress) -> KindResult<Hea
     }
     validate_types(&node_type, meta.node_types.len(), &edge_type, meta.edge_types.len())?;
     validate_names(&node_name, &edge_type, &edge_name, &meta, strings.len())?;
-    let first_edge = edge_index(&node_edge_count, edge_count)?;
-    drop(node_edge_count);
+    let first_edge = edge_index(node_edge_count, edge_count)?;
     progress.set_done(1);
     check_cancel(progress)?;
 
@@ -127,14 +126,14 @@ fn check_cancel(progress: &dyn Progress) -> KindResult<()> {
 const ROWS_PER_TASK: usize = 1 << 16;
 
 fn validate_types(node_type: &[u8], node_types: usize, edge_type: &[u8], edge_types: usize) -> KindResult<()> {
-    if let Some(node) = node_type.par_iter().position_first(|&t| t as usize >= node_types) {
+    if let Some(node) = first_at_or_above(node_type, node_types) {
         return Err(ErrorKind::UnknownNodeType {
             node: node as u64,
             type_index: u64::from(node_type[node]),
             type_count: node_types,
         });
     }
-    if let Some(edge) = edge_type.par_iter().position_first(|&t| t as usize >= edge_types) {
+    if let Some(edge) = first_at_or_above(edge_type, edge_types) {
         return Err(ErrorKind::UnknownEdgeType {
             edge: edge as u64,
             type_index: u64::from(edge_type[edge]),
@@ -144,6 +143,14 @@ fn validate_types(node_type: &[u8], node_types: usize, edge_type: &[u8], edge_ty
     Ok(())
 }
 
+/// Index of the first value `>= limit`, checking blocks in parallel with a vectorizable max.
+fn first_at_or_above<T: Copy + Ord + Default + Send + Sync + TryFrom<usize>>(values: &[T], limit: usize) -> Option<usize> {
+    let limit = T::try_from(limit).ok()?;
+    let block = values.par_chunks(ROWS_PER_TASK).position_first(|chunk| chunk.iter().copied().fold(T::default(), T::max) >= limit)?;
+    let start = block * ROWS_PER_TASK;
+    values[start..].iter().position(|&v| v >= limit).map(|i| start + i)
+}
+
 fn validate_names(
     node_name: &[u32],
     edge_type: &[u8],
@@ -151,7 +158,7 @@ fn validate_names(
     meta: &SnapshotMeta,
     string_count: usize,
 ) -> KindResult<()> {
-    if let Some(node) = node_name.par_iter().position_first(|&s| s as usize >= string_count) {
+    if let Some(node) = first_at_or_above(node_name, string_count) {
         return Err(ErrorKind::BadStringIndex {
             what: "node",
             index: node as u64,
@@ -159,12 +166,21 @@ fn validate_names(
             count: string_count,
         });
     }
-    let numeric: Vec<bool> =
-        meta.edge_types.iter().map(|t| t == "element" || t == "hidden").collect();
-    let bad_edge = edge_type.par_iter().zip(edge_name.par_iter()).position_first(|(&t, &s)| {
-        !numeric.get(t as usize).copied().unwrap_or(false) && s as usize >= string_count
-    });
-    if let Some(edge) = bad_edge {
+    // Edges whose name is a number (element, hidden) may hold any value; give them a limit
+    // no u32 reaches.
+    let mut limit = [u64::from(u32::MAX) + 1; 256];
+    for (i, t) in meta.edge_types.iter().enumerate().take(256) {
+        if t != "element" && t != "hidden" {
+            limit[i] = string_count as u64;
+        }
+    }
+    let is_bad = |t: u8, s: u32| u64::from(s) >= limit[t as usize];
+    let bad_block = edge_type.par_chunks(ROWS_PER_TASK).zip(edge_name.par_chunks(ROWS_PER_TASK)).position_first(
+        |(types, names)| types.iter().zip(names).fold(false, |bad, (&t, &s)| bad | is_bad(t, s)),
+    );
+    if let Some(block) = bad_block {
+        let start = block * ROWS_PER_TASK;
+        let edge = (start..edge_type.len()).find(|&e| is_bad(edge_type[e], edge_name[e])).unwrap_or(start);
         return Err(ErrorKind::BadStringIndex {
             what: "edge",
             index: edge as u64,
@@ -175,20 +191,21 @@ fn validate_names(
     Ok(())
 }
 
-/// Prefix sums of the edge counts: `first_edge[n]..first_edge[n + 1]` are node `n`'s edges.
-fn edge_index(edge_counts: &[u32], edge_count: usize) -> KindResult<Vec<u32>> {
-    let mut first_edge = Vec::with_capacity(edge_counts.len() + 1);
+/// Prefix sums of the edge counts, in place: `first_edge[n]..first_edge[n + 1]` are node
+/// `n`'s edges.
+fn edge_index(mut counts: Vec<u32>, edge_count: usize) -> KindResult<Vec<u32>> {
     let mut sum: u64 = 0;
-    first_edge.push(0);
-    for &count in edge_counts {
-        sum += u64::from(count);
+    for slot in counts.iter_mut() {
+        let count = u64::from(*slot);
         // Saturate rather than wrap; the total is checked just below.
-        first_edge.push(u32::try_from(sum).unwrap_or(u32::MAX));
+        *slot = u32::try_from(sum).unwrap_or(u32::MAX);
+        sum += count;
     }
     if sum != edge_count as u64 {
         return Err(ErrorKind::EdgeCountSum { sum, actual: edge_count as u64 });
     }
-    Ok(first_edge)
+    counts.push(u32::try_from(sum).unwrap_or(u32::MAX));
+    Ok(counts)
 }
 
 /// Divides every `to_node` offset by the node field count, checking it names a real node.
@@ -242,69 +259,103 @@ fn root_ordinal(root_offset: u32, node_field_count: usize, node_count: usize) ->
 
 /// Builds the reverse CSR: for each node, its retainers in ascending (source, edge) order.
 ///
-/// Work is split by target range: each task scans all edges but counts and fills only the
-/// targets it owns, so the slots of a task form one contiguous block and no atomics are needed.
+/// A parallel counting sort: each task owns a contiguous range of source nodes and counts the
+/// targets of its edges in its own histogram; the histograms become per-task write offsets
+/// (task order preserves source order), and each task then places its edges independently.
 fn retainer_index(first_edge: &[u32], edge_to: &[u32], node_count: usize) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
-    let tasks = rayon::current_num_threads().clamp(1, 64);
-    let span = node_count.div_ceil(tasks).max(1);
-    let mut counts = vec![0u32; node_count + 1];
-    counts[..node_count].par_chunks_mut(span).enumerate().for_each(|(task, chunk)| {
-        let lo = (task * span) as u32;
-        let hi = lo + chunk.len() as u32;
-        for &t in edge_to {
-            if t >= lo && t < hi {
-                chunk[(t - lo) as usize] += 1;
-            }
-        }
-    });
-    // Exclusive prefix sum in place: counts becomes first_retainer.
-    let mut sum = 0u32;
-    for c in counts.iter_mut() {
-        let here = *c;
-        *c = sum;
-        sum += here;
+    let edge_count = edge_to.len();
+    let tasks = rayon::current_num_threads().clamp(1, 8).min(node_count.max(1));
+    // Source ranges with about equal numbers of edges.
+    let mut src_bounds = vec![0usize];
+    for t in 1..tasks {
+        let target_edge = (edge_count * t / tasks) as u32;
+        let src = first_edge.partition_point(|&f| f < target_edge).min(node_count);
+        src_bounds.push(src.max(*src_bounds.last().unwrap_or(&0)));
     }
-    let first_retainer = counts;
+    src_bounds.push(node_count);
 
-    let mut retainer_node = vec![0u32; edge_to.len()];
-    let mut retainer_edge = vec![0u32; edge_to.len()];
-    let mut node_slices = Vec::with_capacity(tasks);
-    let mut edge_slices = Vec::with_capacity(tasks);
+    let mut offsets: Vec<Vec<u32>> = (0..tasks)
+        .into_par_iter()
+        .map(|t| {
+            let edges = first_edge[src_bounds[t]] as usize..first_edge[src_bounds[t + 1]] as usize;
+            let mut histogram = vec![0u32; node_count];
+            for &target in &edge_to[edges] {
+                histogram[target as usize] += 1;
+            }
+            histogram
+        })
+        .collect();
+
+    // first_retainer[x] = Σ over targets below x; task t writes target x's retainers from
+    // first_retainer[x] + Σ_{t' < t} histogram_t'[x].
+    let mut first_retainer = vec![0u32; node_count + 1];
+    let mut totals = vec![0u32; node_count];
     {
-        let mut rest_nodes = retainer_node.as_mut_slice();
-        let mut rest_edges = retainer_edge.as_mut_slice();
-        let mut consumed = 0usize;
-        for task in 0..node_count.div_ceil(span) {
-            let hi = ((task + 1) * span).min(node_count);
-            let end = first_retainer[hi] as usize;
-            let (a, b) = rest_nodes.split_at_mut(end - consumed);
-            let (c, d) = rest_edges.split_at_mut(end - consumed);
-            node_slices.push(a);
-            edge_slices.push(c);
-            rest_nodes = b;
-            rest_edges = d;
-            consumed = end;
+        let mut columns: Vec<&mut [u32]> = offsets.iter_mut().map(Vec::as_mut_slice).collect();
+        totals.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(chunk, out)| {
+            let start = chunk * ROWS_PER_TASK;
+            for (i, total) in out.iter_mut().enumerate() {
+                *total = columns.iter().map(|c| c[start + i]).sum();
+            }
+        });
+        let mut sum = 0u32;
+        for (x, &total) in totals.iter().enumerate() {
+            first_retainer[x] = sum;
+            sum += total;
+        }
+        first_retainer[node_count] = sum;
+        let first = &first_retainer;
+        let mut running: Vec<u32> = first[..node_count].to_vec();
+        for column in columns.iter_mut() {
+            column.par_iter_mut().zip(running.par_iter_mut()).for_each(|(count, start)| {
+                let here = *count;
+                *count = *start;
+                *start += here;
+            });
         }
     }
-    node_slices.into_par_iter().zip(edge_slices).enumerate().for_each(|(task, (nodes, edges))| {
-        let lo = task * span;
-        let hi = ((task + 1) * span).min(node_count);
-        let base = first_retainer[lo];
-        let mut cursor: Vec<u32> = first_retainer[lo..hi].iter().map(|&f| f - base).collect();
-        let (lo, hi) = (lo as u32, hi as u32);
-        for src in 0..node_count {
+    drop(totals);
+
+    let mut retainer_node = vec![0u32; edge_count];
+    let mut retainer_edge = vec![0u32; edge_count];
+    let nodes_ptr = SharedSlice(retainer_node.as_mut_ptr());
+    let edges_ptr = SharedSlice(retainer_edge.as_mut_ptr());
+    offsets.par_iter_mut().enumerate().for_each(|(t, cursor)| {
+        let (nodes_ptr, edges_ptr) = (&nodes_ptr, &edges_ptr);
+        for src in src_bounds[t]..src_bounds[t + 1] {
             let range = first_edge[src] as usize..first_edge[src + 1] as usize;
-            for (e, &t) in edge_to[range.clone()].iter().enumerate() {
-                if t >= lo && t < hi {
-                    let c = &mut cursor[(t - lo) as usize];
-                    nodes[*c as usize] = src as u32;
-                    edges[*c as usize] = (range.start + e) as u32;
-                    *c += 1;
+            for (e, &target) in (range.start as u32..).zip(&edge_to[range]) {
+                let c = &mut cursor[target as usize];
+                let slot = *c as usize;
+                *c += 1;
+                // SAFETY: slots are disjoint across tasks and edges: task t's cursor for
+                // target x runs through [first_retainer[x] + Σ_{t'<t} h_t'[x], + h_t[x]),
+                // ranges that tile [0, edge_count) because the histograms counted exactly
+                // these edges.
+                unsafe {
+                    nodes_ptr.write(slot, src as u32);
+                    edges_ptr.write(slot, e);
                 }
             }
         }
     });
     (first_retainer, retainer_node, retainer_edge)
+}
+
+/// A raw pointer into a `u32` buffer that several tasks write at disjoint indexes.
+struct SharedSlice(*mut u32);
+
+// SAFETY: used only for writes at indexes that no two tasks share (see `retainer_index`).
+unsafe impl Sync for SharedSlice {}
+
+impl SharedSlice {
+    /// # Safety
+    /// `index` must be in bounds and written by no other task.
+    #[inline(always)]
+    unsafe fn write(&self, index: usize, value: u32) {
+        // SAFETY: guaranteed by the caller.
+        unsafe { *self.0.add(index) = value };
+    }
 }
 
 fn resolve_locations(

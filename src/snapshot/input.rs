@@ -1,25 +1,30 @@
-//! A forward-only, chunked view of an input stream (a file, or a gzip decoder over one).
+//! A forward-only, chunked view of an input: a memory-mapped file, or a stream (a gzip
+//! decoder, an in-memory buffer).
 //!
 //! Parsers look at [`Input::available`], consume what they used, and call [`Input::fill`] for
-//! more. Only one chunk (plus whatever a parser has not consumed) is held in memory at a time,
-//! so memory does not grow with the file.
+//! more. Only a window of about one chunk (plus whatever a parser has not consumed) is held in
+//! memory at a time: a stream is copied into a reused buffer, a mapped file is viewed in place
+//! and the pages behind the window are released, so memory does not grow with the file.
 
 use std::io::{self, Read};
 
 use crate::error::{ErrorKind, KindResult};
 
-/// Default bytes read per chunk.
+/// Default bytes made available per [`Input::fill`].
 pub const DEFAULT_CHUNK: usize = 16 << 20;
+
+enum Source {
+    Stream { reader: Box<dyn Read + Send>, buf: Vec<u8>, len: usize, eof: bool },
+    Mapped { map: memmap2::Mmap, window_end: usize, released: usize },
+}
 
 /// A buffered, forward-only input with absolute byte offsets.
 pub struct Input {
-    reader: Box<dyn Read + Send>,
-    buf: Vec<u8>,
+    source: Source,
+    /// First unconsumed byte: an index into the stream buffer or the map.
     pos: usize,
-    len: usize,
-    /// Absolute offset of `buf[0]`.
+    /// Absolute offset of index 0 (streams compact their buffer; maps never move).
     base: u64,
-    eof: bool,
     chunk: usize,
     size_hint: Option<u64>,
 }
@@ -28,14 +33,36 @@ impl Input {
     /// Wraps a reader; `chunk` is the read size (small values exercise chunk boundaries in
     /// tests); `size_hint` is the total input size when known (for progress and reservations).
     pub fn new(reader: Box<dyn Read + Send>, chunk: usize, size_hint: Option<u64>) -> Self {
-        let chunk = chunk.max(1);
-        Self { reader, buf: Vec::new(), pos: 0, len: 0, base: 0, eof: false, chunk, size_hint }
+        Self {
+            source: Source::Stream { reader, buf: Vec::new(), len: 0, eof: false },
+            pos: 0,
+            base: 0,
+            chunk: chunk.max(1),
+            size_hint,
+        }
     }
 
-    /// The unconsumed bytes currently in memory.
+    /// Views a memory-mapped file through a sliding window of `chunk` bytes.
+    pub fn mapped(map: memmap2::Mmap, chunk: usize) -> Self {
+        let size = map.len() as u64;
+        #[cfg(unix)]
+        map.advise(memmap2::Advice::Sequential).ok();
+        Self {
+            source: Source::Mapped { map, window_end: 0, released: 0 },
+            pos: 0,
+            base: 0,
+            chunk: chunk.max(1),
+            size_hint: Some(size),
+        }
+    }
+
+    /// The unconsumed bytes currently in the window.
     #[inline]
     pub fn available(&self) -> &[u8] {
-        &self.buf[self.pos..self.len]
+        match &self.source {
+            Source::Stream { buf, len, .. } => &buf[self.pos..*len],
+            Source::Mapped { map, window_end, .. } => &map[self.pos..*window_end],
+        }
     }
 
     /// Absolute offset of the first unconsumed byte.
@@ -49,59 +76,70 @@ impl Input {
         self.size_hint
     }
 
-    /// True when the reader is exhausted (what is available is all there is).
-    pub fn at_eof(&self) -> bool {
-        self.eof
-    }
-
     /// Marks `n` available bytes as used.
     #[inline]
     pub fn consume(&mut self, n: usize) {
-        debug_assert!(self.pos + n <= self.len);
-        self.pos = (self.pos + n).min(self.len);
+        let end = match &self.source {
+            Source::Stream { len, .. } => *len,
+            Source::Mapped { window_end, .. } => *window_end,
+        };
+        debug_assert!(self.pos + n <= end);
+        self.pos = (self.pos + n).min(end);
     }
 
-    /// Reads more bytes, keeping the unconsumed ones. Returns `false` at end of input.
-    /// When the buffer is full of unconsumed bytes it grows, so a parser that needs a longer
-    /// contiguous view always gets one.
+    /// Makes more bytes available, keeping the unconsumed ones. Returns `false` at the end of
+    /// the input. The window grows as needed, so a parser that needs a longer contiguous view
+    /// always gets one.
     pub fn fill(&mut self) -> KindResult<bool> {
-        if self.eof {
-            return Ok(false);
-        }
-        if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.len, 0);
-            self.base += self.pos as u64;
-            self.len -= self.pos;
-            self.pos = 0;
-        }
-        let want = self.len + self.chunk;
-        if self.buf.len() < want {
-            self.buf.resize(want, 0);
-        }
-        let before = self.len;
-        while self.len < self.buf.len() {
-            match self.reader.read(&mut self.buf[self.len..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
+        match &mut self.source {
+            Source::Mapped { map, window_end, released } => {
+                release_consumed(map, released, self.pos);
+                if *window_end >= map.len() {
+                    return Ok(false);
                 }
-                Ok(n) => self.len += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(read_error(e)),
+                *window_end = (*window_end).max(self.pos).saturating_add(self.chunk).min(map.len());
+                Ok(true)
+            }
+            Source::Stream { reader, buf, len, eof } => {
+                if *eof {
+                    return Ok(false);
+                }
+                if self.pos > 0 {
+                    buf.copy_within(self.pos..*len, 0);
+                    self.base += self.pos as u64;
+                    *len -= self.pos;
+                    self.pos = 0;
+                }
+                let want = *len + self.chunk;
+                if buf.len() < want {
+                    buf.resize(want, 0);
+                }
+                let before = *len;
+                while *len < buf.len() {
+                    match reader.read(&mut buf[*len..]) {
+                        Ok(0) => {
+                            *eof = true;
+                            break;
+                        }
+                        Ok(n) => *len += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(read_error(e)),
+                    }
+                }
+                Ok(*len > before)
             }
         }
-        Ok(self.len > before)
     }
 
     /// Makes sure at least `n` bytes are available, unless the input ends first.
     /// Returns the number of bytes available.
     pub fn ensure(&mut self, n: usize) -> KindResult<usize> {
-        while self.len - self.pos < n {
+        while self.available().len() < n {
             if !self.fill()? {
                 break;
             }
         }
-        Ok(self.len - self.pos)
+        Ok(self.available().len())
     }
 
     /// Skips JSON whitespace. Returns the next byte (not consumed), or `None` at end of input.
@@ -138,6 +176,26 @@ impl Input {
     }
 }
 
+/// Drops the pages before `pos` from this process's memory (they stay in the page cache), so
+/// a mapped file costs only its window in resident memory.
+fn release_consumed(map: &memmap2::Mmap, released: &mut usize, pos: usize) {
+    const PAGE: usize = 4096;
+    let upto = pos / PAGE * PAGE;
+    if upto <= *released + (8 << 20) {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        // SAFETY: the map is private and read-only, and no slice into the released range
+        // outlives this call: parsers hold views only at or after `pos`. Touching a released
+        // page again would re-read it from the file, never expose other data.
+        unsafe {
+            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, *released, upto - *released).ok();
+        }
+    }
+    *released = upto;
+}
+
 /// JSON whitespace.
 #[inline(always)]
 pub fn is_ws(b: u8) -> bool {
@@ -150,10 +208,10 @@ pub fn describe_byte(b: u8) -> String {
 }
 
 fn read_error(e: io::Error) -> ErrorKind {
-    // flate2 reports a damaged stream as InvalidInput/InvalidData.
+    // flate2 reports a damaged stream as InvalidInput/InvalidData, a cut one as UnexpectedEof.
     match e.kind() {
         io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => ErrorKind::Gzip(e.to_string()),
-        io::ErrorKind::UnexpectedEof => ErrorKind::Gzip("the compressed stream ends early".into()),
+        io::ErrorKind::UnexpectedEof => ErrorKind::Gzip("the compressed stream ends early (the file is truncated)".into()),
         _ => ErrorKind::Io(e),
     }
 }

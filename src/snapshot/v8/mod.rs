@@ -154,7 +154,8 @@ fn parse_nodes(input: &mut Input, header: &Header, parts: &mut GraphParts, progr
             "id" => id.take().map(Column::U32),
             "self_size" => size.take().map(Column::U64),
             "edge_count" => edges.take().map(Column::U32),
-            "trace_node_id" => trace.take().map(Column::U32),
+            // Without allocation tracking every trace_node_id is 0: not worth a column.
+            "trace_node_id" if header.meta.trace_function_count > 0 => trace.take().map(Column::U32),
             "detachedness" => detach.take().map(Column::U8),
             _ => None,
         };

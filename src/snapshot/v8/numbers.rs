@@ -5,6 +5,8 @@
 //! split into row-aligned parts, and the parts are parsed on the rayon pool straight into
 //! disjoint slices of the destination columns.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::error::{ErrorKind, KindResult};
@@ -23,10 +25,11 @@ pub enum Column<'a> {
     Skip,
 }
 
+/// The uninitialised tail of one column, for one part of a region.
 enum Slot<'a> {
-    U8(&'a mut [u8]),
-    U32(&'a mut [u32]),
-    U64(&'a mut [u64]),
+    U8(&'a mut [MaybeUninit<u8>]),
+    U32(&'a mut [MaybeUninit<u32>]),
+    U64(&'a mut [MaybeUninit<u64>]),
     Skip,
 }
 
@@ -40,30 +43,30 @@ impl Column<'_> {
         }
     }
 
-    fn grow(&mut self, rows: usize) {
-        match self {
-            Column::U8(v) => v.resize(v.len() + rows, 0),
-            Column::U32(v) => v.resize(v.len() + rows, 0),
-            Column::U64(v) => v.resize(v.len() + rows, 0),
-            Column::Skip => {}
-        }
-    }
-
     fn reserve(&mut self, rows: usize) {
+        fn grow<T>(v: &mut Vec<T>, rows: usize) {
+            if v.capacity() - v.len() >= rows {
+                return;
+            }
+            v.reserve_exact(rows);
+        }
         match self {
-            Column::U8(v) => v.reserve(rows),
-            Column::U32(v) => v.reserve(rows),
-            Column::U64(v) => v.reserve(rows),
+            Column::U8(v) => grow(v, rows),
+            Column::U32(v) => grow(v, rows),
+            Column::U64(v) => grow(v, rows),
             Column::Skip => {}
         }
     }
 
-    /// Splits the last `rows.iter().sum()` rows into consecutive mutable slices.
-    fn split_tail(&mut self, rows: &[usize]) -> Vec<Slot<'_>> {
-        fn split<'s, T>(v: &'s mut [T], rows: &[usize], wrap: fn(&'s mut [T]) -> Slot<'s>) -> Vec<Slot<'s>> {
-            let total: usize = rows.iter().sum();
-            let start = v.len() - total;
-            let mut rest = &mut v[start..];
+    /// Splits the first `rows.iter().sum()` elements of the spare capacity into consecutive
+    /// slices (the caller reserved them).
+    fn split_spare(&mut self, rows: &[usize]) -> Vec<Slot<'_>> {
+        fn split<'s, T>(
+            spare: &'s mut [MaybeUninit<T>],
+            rows: &[usize],
+            wrap: fn(&'s mut [MaybeUninit<T>]) -> Slot<'s>,
+        ) -> Vec<Slot<'s>> {
+            let mut rest = spare;
             let mut out = Vec::with_capacity(rows.len());
             for &r in rows {
                 let (a, b) = rest.split_at_mut(r);
@@ -73,16 +76,66 @@ impl Column<'_> {
             out
         }
         match self {
-            Column::U8(v) => split(v, rows, Slot::U8),
-            Column::U32(v) => split(v, rows, Slot::U32),
-            Column::U64(v) => split(v, rows, Slot::U64),
+            Column::U8(v) => split(v.spare_capacity_mut(), rows, Slot::U8),
+            Column::U32(v) => split(v.spare_capacity_mut(), rows, Slot::U32),
+            Column::U64(v) => split(v.spare_capacity_mut(), rows, Slot::U64),
             Column::Skip => rows.iter().map(|_| Slot::Skip).collect(),
+        }
+    }
+
+    /// Marks `rows` more elements as initialised.
+    ///
+    /// # Safety
+    /// The first `rows` elements of the spare capacity must have been written.
+    unsafe fn commit(&mut self, rows: usize) {
+        // SAFETY: guaranteed by the caller; `reserve` made the capacity.
+        unsafe {
+            match self {
+                Column::U8(v) => v.set_len(v.len() + rows),
+                Column::U32(v) => v.set_len(v.len() + rows),
+                Column::U64(v) => v.set_len(v.len() + rows),
+                Column::Skip => {}
+            }
         }
     }
 }
 
-/// Below this many bytes a chunk is parsed on the calling thread.
+/// Below this many bytes a region is handled on the calling thread.
 const PARALLEL_MIN_BYTES: usize = 1 << 18;
+
+/// Comma counts of equal-sized blocks of a byte range, counted in parallel.
+struct BlockCounts {
+    block: usize,
+    counts: Vec<usize>,
+}
+
+impl BlockCounts {
+    fn new(data: &[u8]) -> Self {
+        let parts = if data.len() < PARALLEL_MIN_BYTES { 1 } else { rayon::current_num_threads() * 4 };
+        let block = data.len().div_ceil(parts).max(1);
+        let counts = if parts == 1 {
+            vec![count_commas(data)]
+        } else {
+            data.par_chunks(block).map(count_commas).collect()
+        };
+        Self { block, counts }
+    }
+
+    fn total(&self) -> usize {
+        self.counts.iter().sum()
+    }
+
+    /// Position of comma number `n` (0-based); the caller guarantees it exists.
+    fn position_of(&self, data: &[u8], n: usize) -> usize {
+        let (mut seen, mut b) = (0usize, 0usize);
+        while b < self.counts.len() && seen + self.counts[b] <= n {
+            seen += self.counts[b];
+            b += 1;
+        }
+        let start = b * self.block;
+        start + nth_comma(&data[start..], n - seen)
+    }
+}
 
 /// Parses a JSON array of unsigned integers (the input must be at its `[`) into `columns`,
 /// one row of `columns.len()` numbers at a time. Returns the number of rows parsed.
@@ -109,10 +162,13 @@ pub fn parse_rows(
         }
         let data = input.available();
         let close = memchr::memchr(b']', data);
+        let scope = &data[..close.unwrap_or(data.len())];
+        let counts = BlockCounts::new(scope);
+        let commas = counts.total();
         let (region_len, rows, last) = match close {
             Some(end) => {
-                let region = &data[..end];
-                let numbers = if region.iter().all(|&b| is_ws(b)) { 0 } else { count_commas(region) + 1 };
+                let blank = commas == 0 && scope.iter().all(|&b| is_ws(b));
+                let numbers = if blank { 0 } else { commas + 1 };
                 if numbers == 0 && after_comma {
                     return Err(ErrorKind::Syntax {
                         offset: input.offset() + end as u64,
@@ -121,16 +177,11 @@ pub fn parse_rows(
                     });
                 }
                 if numbers % stride != 0 {
-                    return Err(ErrorKind::Stride {
-                        array,
-                        len: rows_done * stride as u64 + numbers as u64,
-                        stride,
-                    });
+                    return Err(ErrorKind::Stride { array, len: rows_done * stride as u64 + numbers as u64, stride });
                 }
                 (end, numbers / stride, true)
             }
             None => {
-                let commas = count_commas(data);
                 let rows = commas / stride;
                 if rows == 0 {
                     if !input.fill()? {
@@ -139,13 +190,12 @@ pub fn parse_rows(
                     continue;
                 }
                 // Cut just before the comma that ends the last complete row.
-                let cut = nth_comma(data, rows * stride - 1);
-                (cut, rows, false)
+                (counts.position_of(scope, rows * stride - 1), rows, false)
             }
         };
         let base_offset = input.offset();
         let data = &input.available()[..region_len];
-        parse_region(data, rows, columns, array, rows_done, base_offset)?;
+        parse_region(data, &counts, rows, columns, array, rows_done, base_offset)?;
         rows_done += rows as u64;
         // Consume the region and the comma (or bracket) after it.
         input.consume(region_len + 1);
@@ -174,13 +224,16 @@ fn reserve_rows(input: &Input, columns: &mut [Column<'_>], expected_rows: u64) {
     }
 }
 
-/// Counts `,` bytes (vectorized by the compiler).
+/// Counts `,` bytes, 255 at a time so the compiler can use byte-wide vector lanes.
 #[inline]
 fn count_commas(bytes: &[u8]) -> usize {
-    bytes.iter().fold(0usize, |n, &b| n + usize::from(b == b','))
+    bytes
+        .chunks(255)
+        .map(|c| usize::from(c.iter().fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b',')))))
+        .sum()
 }
 
-/// Position of the `n`-th comma (0-based). The caller guarantees there are more than `n`.
+/// Position of the `n`-th comma (0-based), or `bytes.len()` if there are not that many.
 fn nth_comma(bytes: &[u8], n: usize) -> usize {
     const BLOCK: usize = 4096;
     let mut seen = 0usize;
@@ -198,9 +251,11 @@ fn nth_comma(bytes: &[u8], n: usize) -> usize {
 }
 
 /// Parses `rows` complete rows from `data` (numbers separated by commas, no trailing comma)
-/// into the tail of `columns`, in parallel when `data` is large.
+/// into the tail of `columns`, in parallel when `data` is large. `counts` are the comma counts
+/// of `data`'s blocks (blocks may extend past `data`; only earlier commas are looked up).
 fn parse_region(
     data: &[u8],
+    counts: &BlockCounts,
     rows: usize,
     columns: &mut [Column<'_>],
     array: &'static str,
@@ -209,41 +264,28 @@ fn parse_region(
 ) -> KindResult<()> {
     let stride = columns.len();
     for column in columns.iter_mut() {
-        column.grow(rows);
+        column.reserve(rows);
     }
     let parts = if data.len() < PARALLEL_MIN_BYTES { 1 } else { (rayon::current_num_threads() * 4).min(rows) };
-    // Row-aligned byte ranges of the parts.
-    let mut bounds: Vec<(usize, usize, usize)> = Vec::with_capacity(parts); // (start, end, rows)
-    if parts <= 1 {
-        bounds.push((0, data.len(), rows));
-    } else {
-        let block = data.len().div_ceil(parts);
-        let block_commas: Vec<usize> = data.par_chunks(block).map(count_commas).collect();
-        let mut start = 0usize;
-        let mut row_start = 0usize;
-        for p in 1..parts {
-            let row_cut = rows * p / parts;
-            if row_cut <= row_start {
-                continue;
-            }
-            // The comma after row `row_cut - 1` is comma number row_cut * stride - 1.
-            let target = row_cut * stride - 1;
-            let (mut seen, mut b) = (0usize, 0usize);
-            while b < block_commas.len() && seen + block_commas[b] <= target {
-                seen += block_commas[b];
-                b += 1;
-            }
-            let block_start = b * block;
-            let pos = block_start + nth_comma(&data[block_start..], target - seen);
-            bounds.push((start, pos, row_cut - row_start));
-            start = pos + 1;
-            row_start = row_cut;
+    // Row-aligned byte ranges of the parts: (start, end, rows).
+    let mut bounds: Vec<(usize, usize, usize)> = Vec::with_capacity(parts);
+    let mut start = 0usize;
+    let mut row_start = 0usize;
+    for p in 1..parts {
+        let row_cut = rows * p / parts;
+        if row_cut <= row_start {
+            continue;
         }
-        bounds.push((start, data.len(), rows - row_start));
+        // The comma after row `row_cut - 1` is comma number `row_cut * stride - 1`.
+        let pos = counts.position_of(data, row_cut * stride - 1);
+        bounds.push((start, pos, row_cut - row_start));
+        start = pos + 1;
+        row_start = row_cut;
     }
+    bounds.push((start, data.len(), rows - row_start));
     let part_rows: Vec<usize> = bounds.iter().map(|b| b.2).collect();
     let mut per_column: Vec<std::vec::IntoIter<Slot<'_>>> =
-        columns.iter_mut().map(|c| c.split_tail(&part_rows).into_iter()).collect();
+        columns.iter_mut().map(|c| c.split_spare(&part_rows).into_iter()).collect();
     let mut jobs = Vec::with_capacity(bounds.len());
     let mut row = rows_before;
     for &(start, end, n) in &bounds {
@@ -258,10 +300,17 @@ fn parse_region(
         })
     };
     if jobs.len() == 1 {
-        jobs.into_iter().try_for_each(run)
+        jobs.into_iter().try_for_each(run)?;
     } else {
-        jobs.into_par_iter().try_for_each(run)
+        jobs.into_par_iter().try_for_each(run)?;
     }
+    drop(per_column);
+    for column in columns.iter_mut() {
+        // SAFETY: every part succeeded, and a successful `parse_part` writes every slot of
+        // each of its rows; the parts' rows tile the first `rows` spare elements.
+        unsafe { column.commit(rows) };
+    }
+    Ok(())
 }
 
 struct PartError {
@@ -283,14 +332,20 @@ fn parse_part(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> Result<(), P
             let value = parse_number(bytes, &mut pos).map_err(|reason| PartError { number, pos, reason })?;
             match slot {
                 Slot::U8(s) => {
-                    s[row] = u8::try_from(value)
-                        .map_err(|_| PartError { number, pos, reason: format!("{value} does not fit in 8 bits") })?
+                    s[row].write(
+                        u8::try_from(value)
+                            .map_err(|_| PartError { number, pos, reason: format!("{value} does not fit in 8 bits") })?,
+                    );
                 }
                 Slot::U32(s) => {
-                    s[row] = u32::try_from(value)
-                        .map_err(|_| PartError { number, pos, reason: format!("{value} does not fit in 32 bits") })?
+                    s[row].write(
+                        u32::try_from(value)
+                            .map_err(|_| PartError { number, pos, reason: format!("{value} does not fit in 32 bits") })?,
+                    );
                 }
-                Slot::U64(s) => s[row] = value,
+                Slot::U64(s) => {
+                    s[row].write(value);
+                }
                 Slot::Skip => {}
             }
             number += 1;
@@ -311,6 +366,43 @@ fn parse_part(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> Result<(), P
 /// Parses one unsigned decimal integer at `pos`, skipping whitespace before it.
 #[inline(always)]
 fn parse_number(bytes: &[u8], pos: &mut usize) -> Result<u64, String> {
+    let p = *pos;
+    if let Some(word) = bytes.get(p..p + 8) {
+        let word = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
+        let digits = leading_digits(word);
+        if digits > 0 && (digits < 8 || !bytes.get(p + 8).is_some_and(u8::is_ascii_digit)) {
+            *pos = p + digits;
+            return Ok(eight_digits(word << (8 * (8 - digits))));
+        }
+    }
+    parse_number_slow(bytes, pos)
+}
+
+/// How many of the 8 bytes of `word` (first byte lowest) are ASCII digits before the first
+/// non-digit.
+#[inline(always)]
+fn leading_digits(word: u64) -> usize {
+    const LANES: u64 = 0x0101_0101_0101_0101;
+    let high = word & (0xF0 * LANES);
+    let shifted = word.wrapping_add(0x06 * LANES) & (0xF0 * LANES);
+    // Per byte: zero iff the byte is '0'..='9'. Only high nibbles can be set.
+    let diff = (high ^ (0x30 * LANES)) | (shifted ^ (0x30 * LANES));
+    let flags = ((diff >> 4) + 0x7F * LANES) & (0x80 * LANES);
+    (flags.trailing_zeros() / 8) as usize
+}
+
+/// The value of 8 ASCII digits in `word` (first digit in the lowest byte); bytes that are 0
+/// count as leading zeros.
+#[inline(always)]
+fn eight_digits(word: u64) -> u64 {
+    let v = word & 0x0F0F_0F0F_0F0F_0F0F;
+    let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    v.wrapping_mul(10000).wrapping_add(v >> 32) & 0xFFFF_FFFF
+}
+
+/// Byte-at-a-time parsing for long numbers, numbers near the end of a part and whitespace.
+fn parse_number_slow(bytes: &[u8], pos: &mut usize) -> Result<u64, String> {
     let mut p = *pos;
     while p < bytes.len() && is_ws(bytes[p]) {
         p += 1;
