@@ -5,7 +5,9 @@
 //! - [`progress`]: progress reporting and cancellation for long-running work.
 //! - [`error`]: load errors that name the file and what is wrong with it.
 //! - [`cli`]: the command-line interface.
+//! - [`app`]: the desktop app.
 
+pub mod app;
 pub mod cli;
 pub mod error;
 pub mod graph;

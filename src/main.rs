@@ -9,9 +9,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(command) => run(command),
-        None => {
-            eprintln!("heapscope: the desktop app is not available yet; try `heapscope info FILE`");
-            ExitCode::from(2)
-        }
+        None => match heapscope::app::run(cli.files) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("heapscope: cannot open the window: {err}");
+                ExitCode::from(2)
+            }
+        },
     }
 }

@@ -87,8 +87,7 @@ pub fn build_graph(parts: GraphParts, progress: &dyn Progress) -> KindResult<Hea
     progress.set_done(2);
     check_cancel(progress)?;
 
-    let (first_retainer, retainer_node, retainer_edge) =
-        retainer_index(&first_edge, &edge_to, node_count);
+    let (first_retainer, retainer_node, retainer_edge) = retainer_index(&first_edge, &edge_to, node_count);
     progress.set_done(4);
     check_cancel(progress)?;
 
@@ -144,9 +143,14 @@ fn validate_types(node_type: &[u8], node_types: usize, edge_type: &[u8], edge_ty
 }
 
 /// Index of the first value `>= limit`, checking blocks in parallel with a vectorizable max.
-fn first_at_or_above<T: Copy + Ord + Default + Send + Sync + TryFrom<usize>>(values: &[T], limit: usize) -> Option<usize> {
+fn first_at_or_above<T: Copy + Ord + Default + Send + Sync + TryFrom<usize>>(
+    values: &[T],
+    limit: usize,
+) -> Option<usize> {
     let limit = T::try_from(limit).ok()?;
-    let block = values.par_chunks(ROWS_PER_TASK).position_first(|chunk| chunk.iter().copied().fold(T::default(), T::max) >= limit)?;
+    let block = values
+        .par_chunks(ROWS_PER_TASK)
+        .position_first(|chunk| chunk.iter().copied().fold(T::default(), T::max) >= limit)?;
     let start = block * ROWS_PER_TASK;
     values[start..].iter().position(|&v| v >= limit).map(|i| start + i)
 }
@@ -175,9 +179,10 @@ fn validate_names(
         }
     }
     let is_bad = |t: u8, s: u32| u64::from(s) >= limit[t as usize];
-    let bad_block = edge_type.par_chunks(ROWS_PER_TASK).zip(edge_name.par_chunks(ROWS_PER_TASK)).position_first(
-        |(types, names)| types.iter().zip(names).fold(false, |bad, (&t, &s)| bad | is_bad(t, s)),
-    );
+    let bad_block = edge_type
+        .par_chunks(ROWS_PER_TASK)
+        .zip(edge_name.par_chunks(ROWS_PER_TASK))
+        .position_first(|(types, names)| types.iter().zip(names).fold(false, |bad, (&t, &s)| bad | is_bad(t, s)));
     if let Some(block) = bad_block {
         let start = block * ROWS_PER_TASK;
         let edge = (start..edge_type.len()).find(|&e| is_bad(edge_type[e], edge_name[e])).unwrap_or(start);
@@ -213,9 +218,10 @@ fn offsets_to_ordinals(to: &mut [u32], node_field_count: usize, node_count: usiz
     match node_field_count {
         6 => offsets_to_ordinals_by::<6>(to, node_count),
         7 => offsets_to_ordinals_by::<7>(to, node_count),
-        nf => to.par_chunks_mut(ROWS_PER_TASK).enumerate().try_for_each(|(chunk, slice)| {
-            convert_offsets(slice, chunk * ROWS_PER_TASK, nf as u32, node_count)
-        }),
+        nf => to
+            .par_chunks_mut(ROWS_PER_TASK)
+            .enumerate()
+            .try_for_each(|(chunk, slice)| convert_offsets(slice, chunk * ROWS_PER_TASK, nf as u32, node_count)),
     }
 }
 

@@ -211,7 +211,9 @@ fn read_error(e: io::Error) -> ErrorKind {
     // flate2 reports a damaged stream as InvalidInput/InvalidData, a cut one as UnexpectedEof.
     match e.kind() {
         io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => ErrorKind::Gzip(e.to_string()),
-        io::ErrorKind::UnexpectedEof => ErrorKind::Gzip("the compressed stream ends early (the file is truncated)".into()),
+        io::ErrorKind::UnexpectedEof => {
+            ErrorKind::Gzip("the compressed stream ends early (the file is truncated)".into())
+        }
         _ => ErrorKind::Io(e),
     }
 }

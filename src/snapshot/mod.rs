@@ -130,7 +130,10 @@ fn sniff(input: &mut Input) -> KindResult<Format> {
         return Ok(Format::Pickle);
     }
     let text: Vec<u8> = head.iter().copied().filter(|b| !input::is_ws(*b)).collect();
-    if text.starts_with(b"{\"snapshot\"") || text == b"{" || text.starts_with(b"{\"") && is_prefix_of_snapshot_key(&text) {
+    if text.starts_with(b"{\"snapshot\"")
+        || text == b"{"
+        || text.starts_with(b"{\"") && is_prefix_of_snapshot_key(&text)
+    {
         return Ok(Format::V8);
     }
     if text.starts_with(b"{") || text.starts_with(b"[") {
@@ -157,7 +160,10 @@ pub fn load_v8_file(path: &Path, options: LoadOptions, progress: &dyn Progress) 
     timer.phase(crate::progress::Phase::Read, 0);
     let (detected, mut input) = open(path, options).map_err(wrap)?;
     if detected.format != Format::V8 {
-        return Err(wrap(ErrorKind::WrongFormat { expected: Format::V8.describe(), found: detected.format.describe() }));
+        return Err(wrap(ErrorKind::WrongFormat {
+            expected: Format::V8.describe(),
+            found: detected.format.describe(),
+        }));
     }
     let graph = v8::load(&mut input, &timer).map_err(wrap)?;
     Ok(V8Load { graph, detected, phases: timer.finish() })

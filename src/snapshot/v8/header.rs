@@ -64,10 +64,10 @@ pub fn parse_header(bytes: &[u8]) -> KindResult<Header> {
             return Err(ErrorKind::BadHeader(format!("meta.edge_fields has no \"{required}\"")));
         }
     }
-    let node_count = count(raw.node_count.as_ref(), "node_count")?
-        .ok_or_else(|| ErrorKind::BadHeader("no node_count".into()))?;
-    let edge_count = count(raw.edge_count.as_ref(), "edge_count")?
-        .ok_or_else(|| ErrorKind::BadHeader("no edge_count".into()))?;
+    let node_count =
+        count(raw.node_count.as_ref(), "node_count")?.ok_or_else(|| ErrorKind::BadHeader("no node_count".into()))?;
+    let edge_count =
+        count(raw.edge_count.as_ref(), "edge_count")?.ok_or_else(|| ErrorKind::BadHeader("no edge_count".into()))?;
     let root = count(raw.root_index.as_ref(), "root_index")?.unwrap_or(0);
     let meta = SnapshotMeta {
         node_fields: raw.meta.node_fields,
@@ -95,9 +95,7 @@ fn type_list(list: &[Value], what: &str) -> KindResult<Vec<String>> {
     };
     names
         .iter()
-        .map(|v| {
-            v.as_str().map(str::to_owned).ok_or_else(|| ErrorKind::BadHeader(format!("meta.{what}[0] holds {v}")))
-        })
+        .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| ErrorKind::BadHeader(format!("meta.{what}[0] holds {v}"))))
         .collect()
 }
 

@@ -144,8 +144,15 @@ fn parse_nodes(input: &mut Input, header: &Header, parts: &mut GraphParts, progr
     let mut edge_count = Vec::new();
     let GraphParts { node_type, node_name, node_id, node_self_size, node_trace_id, node_detachedness, .. } = parts;
     let mut columns: Vec<Column<'_>> = Vec::with_capacity(header.meta.node_fields.len());
-    let (mut ty, mut name, mut id, mut size, mut edges, mut trace, mut detach) =
-        (Some(node_type), Some(node_name), Some(node_id), Some(node_self_size), Some(&mut edge_count), Some(node_trace_id), Some(node_detachedness));
+    let (mut ty, mut name, mut id, mut size, mut edges, mut trace, mut detach) = (
+        Some(node_type),
+        Some(node_name),
+        Some(node_id),
+        Some(node_self_size),
+        Some(&mut edge_count),
+        Some(node_trace_id),
+        Some(node_detachedness),
+    );
     for field in &header.meta.node_fields {
         // A repeated field name keeps its first position; later copies are skipped.
         let column = match field.as_str() {
@@ -164,7 +171,12 @@ fn parse_nodes(input: &mut Input, header: &Header, parts: &mut GraphParts, progr
     let rows = parse_rows(input, "nodes", &mut columns, header.node_count, progress)?;
     drop(columns);
     if rows != header.node_count {
-        return Err(ErrorKind::CountMismatch { what: "nodes", array: "nodes", declared: header.node_count, actual: rows });
+        return Err(ErrorKind::CountMismatch {
+            what: "nodes",
+            array: "nodes",
+            declared: header.node_count,
+            actual: rows,
+        });
     }
     parts.node_edge_count = edge_count;
     Ok(())
@@ -191,7 +203,12 @@ fn parse_edges(input: &mut Input, header: &Header, parts: &mut GraphParts, progr
     let rows = parse_rows(input, "edges", &mut columns, header.edge_count, progress)?;
     drop(columns);
     if rows != header.edge_count {
-        return Err(ErrorKind::CountMismatch { what: "edges", array: "edges", declared: header.edge_count, actual: rows });
+        return Err(ErrorKind::CountMismatch {
+            what: "edges",
+            array: "edges",
+            declared: header.edge_count,
+            actual: rows,
+        });
     }
     Ok(())
 }

@@ -113,11 +113,8 @@ impl BlockCounts {
     fn new(data: &[u8]) -> Self {
         let parts = if data.len() < PARALLEL_MIN_BYTES { 1 } else { rayon::current_num_threads() * 4 };
         let block = data.len().div_ceil(parts).max(1);
-        let counts = if parts == 1 {
-            vec![count_commas(data)]
-        } else {
-            data.par_chunks(block).map(count_commas).collect()
-        };
+        let counts =
+            if parts == 1 { vec![count_commas(data)] } else { data.par_chunks(block).map(count_commas).collect() };
         Self { block, counts }
     }
 
@@ -211,7 +208,10 @@ pub fn parse_rows(
 }
 
 fn truncated(input: &Input, array: &'static str) -> ErrorKind {
-    ErrorKind::Truncated { offset: input.offset() + input.available().len() as u64, inside: format!("the {array} array") }
+    ErrorKind::Truncated {
+        offset: input.offset() + input.available().len() as u64,
+        inside: format!("the {array} array"),
+    }
 }
 
 fn reserve_rows(input: &Input, columns: &mut [Column<'_>], expected_rows: u64) {
@@ -227,10 +227,7 @@ fn reserve_rows(input: &Input, columns: &mut [Column<'_>], expected_rows: u64) {
 /// Counts `,` bytes, 255 at a time so the compiler can use byte-wide vector lanes.
 #[inline]
 fn count_commas(bytes: &[u8]) -> usize {
-    bytes
-        .chunks(255)
-        .map(|c| usize::from(c.iter().fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b',')))))
-        .sum()
+    bytes.chunks(255).map(|c| usize::from(c.iter().fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b','))))).sum()
 }
 
 /// Position of the `n`-th comma (0-based), or `bytes.len()` if there are not that many.
@@ -332,16 +329,18 @@ fn parse_part(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> Result<(), P
             let value = parse_number(bytes, &mut pos).map_err(|reason| PartError { number, pos, reason })?;
             match slot {
                 Slot::U8(s) => {
-                    s[row].write(
-                        u8::try_from(value)
-                            .map_err(|_| PartError { number, pos, reason: format!("{value} does not fit in 8 bits") })?,
-                    );
+                    s[row].write(u8::try_from(value).map_err(|_| PartError {
+                        number,
+                        pos,
+                        reason: format!("{value} does not fit in 8 bits"),
+                    })?);
                 }
                 Slot::U32(s) => {
-                    s[row].write(
-                        u32::try_from(value)
-                            .map_err(|_| PartError { number, pos, reason: format!("{value} does not fit in 32 bits") })?,
-                    );
+                    s[row].write(u32::try_from(value).map_err(|_| PartError {
+                        number,
+                        pos,
+                        reason: format!("{value} does not fit in 32 bits"),
+                    })?);
                 }
                 Slot::U64(s) => {
                     s[row].write(value);
