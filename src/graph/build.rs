@@ -255,7 +255,7 @@ fn convert_offsets(slice: &mut [u32], base: usize, nf: u32, node_count: usize) -
 
 fn root_ordinal(root_offset: u32, node_field_count: usize, node_count: usize) -> KindResult<u32> {
     let nf = node_field_count as u32;
-    if root_offset % nf != 0 || (root_offset / nf) as usize >= node_count {
+    if !root_offset.is_multiple_of(nf) || (root_offset / nf) as usize >= node_count {
         return Err(ErrorKind::BadHeader(format!(
             "root_index {root_offset} does not name a node (node field count {nf}, {node_count} nodes)"
         )));
@@ -385,7 +385,7 @@ fn resolve_locations(
     let script_object = find("script_object_index");
     let nf = node_field_count as u32;
     let to_node = |offset: u32, row: usize| -> KindResult<u32> {
-        if offset % nf != 0 || (offset / nf) as usize >= node_count {
+        if !offset.is_multiple_of(nf) || (offset / nf) as usize >= node_count {
             return Err(ErrorKind::BadNumber {
                 array: "locations",
                 index: row as u64,

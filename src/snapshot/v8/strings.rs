@@ -31,7 +31,7 @@ pub fn parse_strings(input: &mut Input, table: &mut StringTable, progress: &dyn 
         input.consume(1);
         read_string_body(input, &mut scratch, table)?;
         count += 1;
-        if count % 65_536 == 0 {
+        if count.is_multiple_of(65_536) {
             if progress.is_cancelled() {
                 return Err(ErrorKind::Cancelled);
             }
