@@ -326,7 +326,13 @@ fn parse_part(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> Result<(), P
     let mut number = 0usize;
     for row in 0..rows {
         for slot in slots.iter_mut() {
-            let value = parse_number(bytes, &mut pos).map_err(|reason| PartError { number, pos, reason })?;
+            let value = match parse_number_and_comma(bytes, pos) {
+                Some((value, next)) if number + 1 < total => {
+                    pos = next;
+                    value
+                }
+                _ => parse_number(bytes, &mut pos).map_err(|reason| PartError { number, pos, reason })?,
+            };
             match slot {
                 Slot::U8(s) => {
                     s[row].write(u8::try_from(value).map_err(|_| PartError {
@@ -348,7 +354,7 @@ fn parse_part(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> Result<(), P
                 Slot::Skip => {}
             }
             number += 1;
-            if number < total {
+            if number < total && bytes.get(pos.wrapping_sub(1)) != Some(&b',') {
                 skip_separator(bytes, &mut pos).map_err(|reason| PartError { number, pos, reason })?;
             }
         }
@@ -360,6 +366,19 @@ fn parse_part(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> Result<(), P
         return Err(PartError { number, pos, reason: format!("unexpected {}", describe_byte(bytes[pos])) });
     }
     Ok(())
+}
+
+/// The fast path: up to 7 digits at `pos` directly followed by a comma, read as one 8-byte
+/// word. Returns the value and the position after the comma.
+#[inline(always)]
+fn parse_number_and_comma(bytes: &[u8], pos: usize) -> Option<(u64, usize)> {
+    let word = bytes.get(pos..pos + 8)?;
+    let word = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
+    let digits = leading_digits(word);
+    if digits == 0 || digits == 8 || (word >> (8 * digits)) as u8 != b',' {
+        return None;
+    }
+    Some((eight_digits(word << (8 * (8 - digits))), pos + digits + 1))
 }
 
 /// Parses one unsigned decimal integer at `pos`, skipping whitespace before it.
