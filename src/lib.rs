@@ -7,6 +7,7 @@
 //! - [`cli`]: the command-line interface.
 //! - [`app`]: the desktop app.
 
+pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod error;

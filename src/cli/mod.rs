@@ -1,6 +1,7 @@
 //! The command-line interface: one module per subcommand, text tables or `--json`.
 
 mod info;
+mod nodes;
 mod progress_bar;
 
 use std::path::PathBuf;
@@ -32,12 +33,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print every node with its class, shallow and retained size, dominator and distance, as
+    /// DevTools computes them: one JSON object per line.
+    Nodes {
+        /// The snapshot file.
+        file: PathBuf,
+        /// JSON lines (the only output format; accepted for symmetry with other commands).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs a subcommand; returns the process exit code (0 ok, 2 error).
 pub fn run(command: Command) -> ExitCode {
     let result = match command {
         Command::Info { file, json } => info::run(&file, json),
+        Command::Nodes { file, json } => nodes::run(&file, json),
     };
     match result {
         Ok(code) => code,

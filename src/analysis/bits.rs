@@ -1,0 +1,50 @@
+//! A fixed-size bit vector, filled in parallel by blocks of edges or nodes.
+
+use rayon::prelude::*;
+
+/// One bit per item.
+#[derive(Clone, Debug, Default)]
+pub struct BitVec {
+    words: Vec<u64>,
+    len: usize,
+}
+
+/// Items per parallel block (a multiple of 64).
+const BLOCK: usize = 1 << 16;
+
+impl BitVec {
+    /// `len` bits, each `f(i)`, computed in parallel; `f` receives whole blocks as
+    /// `(first_index, &mut [u64])` and sets the bits of its block.
+    pub fn from_blocks(len: usize, f: impl Fn(usize, &mut [u64]) + Sync) -> Self {
+        let mut words = vec![0u64; len.div_ceil(64)];
+        words.par_chunks_mut(BLOCK / 64).enumerate().for_each(|(block, chunk)| f(block * BLOCK, chunk));
+        Self { words, len }
+    }
+
+    /// `len` zero bits.
+    pub fn zeros(len: usize) -> Self {
+        Self { words: vec![0; len.div_ceil(64)], len }
+    }
+
+    /// Bit `i`.
+    #[inline(always)]
+    pub fn get(&self, i: usize) -> bool {
+        (self.words[i / 64] >> (i % 64)) & 1 == 1
+    }
+
+    /// Sets bit `i`.
+    #[inline(always)]
+    pub fn set(&mut self, i: usize) {
+        self.words[i / 64] |= 1 << (i % 64);
+    }
+
+    /// Number of bits.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when there are no bits.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}

@@ -1,0 +1,119 @@
+//! DevTools distances (spec §2.4): BFS from the user roots (distance 1), then from the root
+//! for everything else (system distances from 100000000), skipping weak edges, the
+//! `sloppy_function_map` of native contexts, descriptor slots of `(map descriptors)` arrays, and
+//! the first half of each WeakMap value pair.
+
+use std::collections::HashSet;
+
+use super::essential::WeakMapNames;
+use super::kinds::Kinds;
+use super::names::NodeNames;
+use crate::graph::HeapGraph;
+
+/// No distance (never reached).
+pub const NO_DISTANCE: i32 = -5;
+/// The base of system distances.
+pub const BASE_SYSTEM_DISTANCE: i32 = 100_000_000;
+/// The base of distances of unreachable nodes in the retainers view.
+pub const BASE_UNREACHABLE_DISTANCE: i32 = 200_000_000;
+
+/// True for nodes DevTools treats as user roots: non-synthetic nodes, and the synthetic
+/// `(Document DOM trees)`.
+pub fn is_user_root(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, v: u32) -> bool {
+    graph.node_type(v) != kinds.synthetic || names.raw_name(v) == "(Document DOM trees)"
+}
+
+/// JavaScript's `parseInt(s, 10)`: leading whitespace, an optional sign, then digits.
+fn js_parse_int(s: &str) -> Option<i64> {
+    let t = s.trim_start();
+    let (negative, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let end = digits.bytes().take_while(u8::is_ascii_digit).count();
+    if end == 0 {
+        return None;
+    }
+    let value = digits[..end].parse::<i64>().unwrap_or(i64::MAX);
+    Some(if negative { -value } else { value })
+}
+
+/// Computes every node's distance, optionally skipping edges into `ignored` nodes (the
+/// retainers view's "ignore this retainer").
+pub fn distances(
+    graph: &HeapGraph,
+    kinds: &Kinds,
+    names: &NodeNames<'_>,
+    weak_maps: &WeakMapNames,
+    ignored: &HashSet<u32>,
+) -> Vec<i32> {
+    let n = graph.node_count();
+    let mut distance = vec![NO_DISTANCE; n];
+    // WeakMap pairs whose first half was seen (shared by both BFS passes).
+    let mut pending: HashSet<u32> = HashSet::new();
+    let mut filter = |src: u32, e: u32| -> bool {
+        if ignored.contains(&graph.edge_target(e)) {
+            return false;
+        }
+        let src_type = graph.node_type(src);
+        if src_type == kinds.hidden
+            && !graph.edge_has_index(e)
+            && graph.strings.get(graph.edge_name_or_index(e)) == "sloppy_function_map"
+            && names.raw_name(src) == "system / NativeContext"
+        {
+            return false;
+        }
+        if src_type == kinds.array && names.raw_name(src) == "(map descriptors)" {
+            let index = if graph.edge_has_index(e) {
+                Some(i64::from(graph.edge_name_or_index(e)))
+            } else {
+                js_parse_int(graph.strings.get(graph.edge_name_or_index(e)))
+            };
+            return index.is_none_or(|i| i < 2 || i % 3 != 1);
+        }
+        if graph.edge_type(e) == kinds.e_internal
+            && let Some(pair) = weak_maps.get(graph.edge_name_or_index(e))
+            && !pending.remove(&pair.pair_id)
+        {
+            pending.insert(pair.pair_id);
+            return false;
+        }
+        true
+    };
+    let mut bfs = |queue: &mut Vec<u32>, distance: &mut [i32]| {
+        let mut head = 0;
+        while head < queue.len() {
+            let src = queue[head];
+            head += 1;
+            let d = distance[src as usize] + 1;
+            for e in graph.edges_of(src) {
+                if graph.edge_type(e) == kinds.e_weak {
+                    continue;
+                }
+                let t = graph.edge_target(e);
+                if distance[t as usize] != NO_DISTANCE || !filter(src, e) {
+                    continue;
+                }
+                distance[t as usize] = d;
+                queue.push(t);
+            }
+        }
+    };
+    let root = graph.root();
+    let mut queue: Vec<u32> = Vec::new();
+    for e in graph.edges_of(root) {
+        let t = graph.edge_target(e);
+        if is_user_root(graph, kinds, names, t) {
+            distance[t as usize] = 1;
+            queue.push(t);
+        }
+    }
+    let had_user_roots = !queue.is_empty();
+    bfs(&mut queue, &mut distance);
+    distance[root as usize] = if had_user_roots { BASE_SYSTEM_DISTANCE } else { 0 };
+    queue.clear();
+    queue.push(root);
+    bfs(&mut queue, &mut distance);
+    distance
+}

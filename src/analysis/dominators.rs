@@ -1,0 +1,167 @@
+//! Immediate dominators of a heap graph, as Chrome DevTools defines them.
+//!
+//! DevTools runs Lengauer-Tarjan from the root over *essential* edges only, after first
+//! attaching every *orphan* (a non-root node with no essential retainer) to the root by a
+//! virtual edge, in ascending node order. Nodes still unreached (retained only by other
+//! unreachable nodes, "cliques") get the root as their immediate dominator. Because immediate
+//! dominators are unique, any correct algorithm on that graph gives DevTools' answer; this one
+//! is SEMI-NCA (Georgiadis' semidominator + nearest-common-ancestor variant of
+//! Lengauer-Tarjan), iterative, with path compression.
+
+/// The graph the dominator computation walks: forward and reverse CSR plus an edge filter.
+pub struct DominatorGraph<'a> {
+    /// `first_edge[n]..first_edge[n + 1]` are node `n`'s out-edges (length N + 1).
+    pub first_edge: &'a [u32],
+    /// Edge targets.
+    pub edge_to: &'a [u32],
+    /// `first_retainer[n]..first_retainer[n + 1]` index the retainer slots (length N + 1).
+    pub first_retainer: &'a [u32],
+    /// Source node of each retainer slot.
+    pub retainer_node: &'a [u32],
+    /// Edge of each retainer slot.
+    pub retainer_edge: &'a [u32],
+    /// Whether each edge counts for dominance.
+    pub essential: &'a super::bits::BitVec,
+    /// The root node.
+    pub root: u32,
+}
+
+/// Sentinel for "not numbered yet".
+const UNSEEN: u32 = u32::MAX;
+
+/// Returns each node's immediate dominator (the root's is the root).
+pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool) -> Option<Vec<u32>> {
+    let n = g.first_edge.len() - 1;
+    let root = g.root as usize;
+    // Preorder numbers start at 1 so that 0 can stand for the virtual super-root edge.
+    let mut order: Vec<u32> = Vec::with_capacity(n); // preorder index -> node
+    let mut number = vec![UNSEEN; n]; // node -> preorder index
+    let mut parent = vec![0u32; n]; // preorder index -> parent's preorder index
+
+    let mut stack: Vec<(u32, u32)> = Vec::new(); // (node, next edge)
+    let mut dfs = |start: usize, parent_index: u32, order: &mut Vec<u32>, number: &mut Vec<u32>, parent: &mut Vec<u32>| {
+        number[start] = order.len() as u32;
+        parent[order.len()] = parent_index;
+        order.push(start as u32);
+        stack.push((start as u32, g.first_edge[start]));
+        while let Some(top) = stack.last_mut() {
+            let (v, e) = *top;
+            let end = g.first_edge[v as usize + 1];
+            let mut next = e;
+            let mut found = None;
+            while next < end {
+                let t = g.edge_to[next as usize] as usize;
+                let essential = g.essential.get(next as usize);
+                next += 1;
+                if essential && number[t] == UNSEEN {
+                    found = Some(t);
+                    break;
+                }
+            }
+            top.1 = next;
+            match found {
+                Some(t) => {
+                    let index = order.len();
+                    number[t] = index as u32;
+                    parent[index] = number[v as usize];
+                    order.push(t as u32);
+                    stack.push((t as u32, g.first_edge[t]));
+                }
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+    };
+    dfs(root, 0, &mut order, &mut number, &mut parent);
+    let root_number = number[root];
+    // Orphans, in ascending node order, hang from the root.
+    let mut is_orphan = vec![false; n];
+    for v in 0..n {
+        if v == root || number[v] != UNSEEN {
+            continue;
+        }
+        let slots = g.first_retainer[v] as usize..g.first_retainer[v + 1] as usize;
+        if !slots.into_iter().any(|s| g.essential.get(g.retainer_edge[s] as usize)) {
+            is_orphan[v] = true;
+            dfs(v, root_number, &mut order, &mut number, &mut parent);
+        }
+        if v % 65_536 == 0 && cancelled() {
+            return None;
+        }
+    }
+    let reached = order.len();
+
+    // Semidominators, in reverse preorder, with the simple (path-compressing) eval.
+    let mut semi: Vec<u32> = (0..reached as u32).collect();
+    let mut label: Vec<u32> = (0..reached as u32).collect();
+    let mut ancestor = vec![UNSEEN; reached];
+    let mut compress_stack: Vec<u32> = Vec::new();
+    for w in (1..reached).rev() {
+        if w % 65_536 == 0 && cancelled() {
+            return None;
+        }
+        let node = order[w] as usize;
+        let mut s = semi[w];
+        if is_orphan[node] {
+            s = s.min(root_number);
+        }
+        for slot in g.first_retainer[node] as usize..g.first_retainer[node + 1] as usize {
+            if !g.essential.get(g.retainer_edge[slot] as usize) {
+                continue;
+            }
+            let v = number[g.retainer_node[slot] as usize];
+            if v == UNSEEN {
+                continue; // a clique node: outside the graph being dominated
+            }
+            let candidate = if (v as usize) < w {
+                v
+            } else {
+                eval(v, &mut ancestor, &mut label, &semi, &mut compress_stack)
+            };
+            s = s.min(candidate);
+        }
+        semi[w] = s;
+        ancestor[w] = parent[w];
+    }
+
+    // Immediate dominators by nearest common ancestor, in preorder.
+    let mut idom_index: Vec<u32> = parent.iter().take(reached).copied().collect();
+    for w in 1..reached {
+        let mut d = idom_index[w];
+        while d > semi[w] {
+            d = idom_index[d as usize];
+        }
+        idom_index[w] = d;
+    }
+    let mut idom = vec![g.root; n];
+    for w in 1..reached {
+        idom[order[w] as usize] = order[idom_index[w] as usize];
+    }
+    idom[root] = g.root;
+    Some(idom)
+}
+
+/// The minimum semidominator on the path from `v` up to (not including) the root of its
+/// tree in the forest of processed nodes, compressing the path on the way.
+fn eval(v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32], stack: &mut Vec<u32>) -> u32 {
+    if ancestor[v as usize] == UNSEEN {
+        return semi[v as usize];
+    }
+    // Collect the path to the last node whose ancestor is a tree root.
+    stack.clear();
+    let mut u = v;
+    while ancestor[ancestor[u as usize] as usize] != UNSEEN {
+        stack.push(u);
+        u = ancestor[u as usize];
+    }
+    // Compress from the top down.
+    while let Some(x) = stack.pop() {
+        let a = ancestor[x as usize] as usize;
+        if semi[label[a] as usize] < semi[label[x as usize] as usize] {
+            label[x as usize] = label[a];
+        }
+        ancestor[x as usize] = ancestor[a];
+    }
+    semi[label[v as usize] as usize]
+}

@@ -1,0 +1,144 @@
+//! Which edges count for dominance ("essential" edges, spec §2.6), and the WeakMap ephemeron
+//! edge names both the essential-edge rule and the distance BFS look for.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use regex::Regex;
+
+use super::bits::BitVec;
+use super::kinds::Kinds;
+use crate::graph::HeapGraph;
+
+/// A parsed WeakMap value edge name:
+/// `"<n> / part of key (<k> @<kid>) -> value (<v> @<vid>) pair in WeakMap (table @<tid>)"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WeakMapEdge {
+    /// The part after the leading number, shared by the key->value and table->value edges.
+    pub duplicated_part: String,
+    /// The table's node id.
+    pub table_id: u64,
+    /// A small number identifying `duplicated_part` (equal parts, equal numbers).
+    pub pair_id: u32,
+}
+
+/// The WeakMap edge names of a snapshot, by string index (only internal edges are tested).
+#[derive(Debug, Default)]
+pub struct WeakMapNames {
+    names: HashMap<u32, WeakMapEdge>,
+}
+
+impl WeakMapNames {
+    /// Finds every internal edge name that is a WeakMap value edge name.
+    pub fn find(graph: &HeapGraph, kinds: &Kinds) -> Self {
+        // JS regex semantics: `\d` is ASCII, `.` excludes line terminators.
+        let pattern = r"^[0-9]+(?<dup> / part of key \([^\n\r\u{2028}\u{2029}]*? @[0-9]+\) -> value \([^\n\r\u{2028}\u{2029}]*? @[0-9]+\) pair in WeakMap \(table @(?<tid>[0-9]+)\))$";
+        let Ok(regex) = Regex::new(pattern) else { return Self::default() };
+        let strings = graph.strings.len();
+        let candidates: Vec<bool> = (0..graph.node_count() as u32)
+            .into_par_iter()
+            .fold(
+                || vec![false; 0],
+                |mut seen, v| {
+                    for e in graph.edges_of(v) {
+                        if graph.edge_type(e) == kinds.e_internal {
+                            if seen.is_empty() {
+                                seen = vec![false; strings];
+                            }
+                            if let Some(slot) = seen.get_mut(graph.edge_name_or_index(e) as usize) {
+                                *slot = true;
+                            }
+                        }
+                    }
+                    seen
+                },
+            )
+            .reduce(Vec::new, |a, b| {
+                if a.is_empty() {
+                    return b;
+                }
+                if b.is_empty() {
+                    return a;
+                }
+                a.iter().zip(&b).map(|(x, y)| *x || *y).collect()
+            });
+        let mut parsed: Vec<(u32, String, u64)> = candidates
+            .par_iter()
+            .enumerate()
+            .filter(|(_, used)| **used)
+            .filter_map(|(i, _)| {
+                let name = graph.strings.get(i as u32);
+                if !name.ends_with(')') || !name.contains(" pair in WeakMap (table @") {
+                    return None;
+                }
+                let captures = regex.captures(name)?;
+                let table_id = captures.name("tid")?.as_str().parse::<u64>().unwrap_or(u64::MAX);
+                let duplicated_part = captures.name("dup")?.as_str().to_string();
+                Some((i as u32, duplicated_part, table_id))
+            })
+            .collect();
+        parsed.sort_by(|a, b| a.1.cmp(&b.1));
+        let mut names = HashMap::with_capacity(parsed.len());
+        let mut pair_id = 0u32;
+        let mut previous: Option<String> = None;
+        for (index, duplicated_part, table_id) in parsed {
+            if previous.as_ref().is_some_and(|p| *p != duplicated_part) {
+                pair_id += 1;
+            }
+            previous = Some(duplicated_part.clone());
+            names.insert(index, WeakMapEdge { duplicated_part, table_id, pair_id });
+        }
+        Self { names }
+    }
+
+    /// The parsed name, when string `name` is a WeakMap value edge name.
+    pub fn get(&self, name: u32) -> Option<&WeakMapEdge> {
+        self.names.get(&name)
+    }
+
+    /// True when the snapshot has no WeakMap edges.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// Computes the essential-edge bit of every edge:
+/// not the table->value half of a WeakMap pair, not weak, not a self edge, and (except from
+/// the root) not a shortcut and not an edge from a non-page object into a page object.
+pub fn essential_edges(graph: &HeapGraph, kinds: &Kinds, weak_maps: &WeakMapNames, page_object: &BitVec) -> BitVec {
+    let root = graph.root();
+    let first_edge = &graph.first_edge;
+    BitVec::from_blocks(graph.edge_count(), |start, words| {
+        let end = (start + words.len() * 64).min(graph.edge_count());
+        if start >= end {
+            return;
+        }
+        // The node owning edge `start`.
+        let mut src = first_edge.partition_point(|&f| (f as usize) <= start).saturating_sub(1) as u32;
+        for e in start..end {
+            while first_edge[src as usize + 1] as usize <= e {
+                src += 1;
+            }
+            let edge = e as u32;
+            let ty = graph.edge_type(edge);
+            let target = graph.edge_target(edge);
+            let essential = if ty == kinds.e_weak || src == target {
+                false
+            } else if ty == kinds.e_internal
+                && !weak_maps.is_empty()
+                && weak_maps
+                    .get(graph.edge_name_or_index(edge))
+                    .is_some_and(|wm| wm.table_id == u64::from(graph.node_id(src)))
+            {
+                false
+            } else if src == root {
+                true
+            } else {
+                ty != kinds.e_shortcut && !(page_object.get(target as usize) && !page_object.get(src as usize))
+            };
+            if essential {
+                words[(e - start) / 64] |= 1 << ((e - start) % 64);
+            }
+        }
+    })
+}

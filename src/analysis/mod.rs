@@ -1,0 +1,262 @@
+//! The engine: everything DevTools computes from a heap graph, computed the same way
+//! (spec `heap-formats-spec.md` §2), in parallel where order does not matter.
+//!
+//! Order: DOM state and "Detached " names -> flags (page-owned, detached DOM, queriable) ->
+//! essential edges -> dominators -> shallow-size transfer -> retained sizes -> distances ->
+//! class names (with inferred interfaces) -> statistics.
+
+pub mod bits;
+pub mod dom;
+pub mod dominators;
+pub mod essential;
+pub mod kinds;
+pub mod names;
+pub mod sizes;
+pub mod statistics;
+
+pub mod distances;
+
+use std::collections::HashSet;
+
+use rayon::prelude::*;
+
+use crate::error::ErrorKind;
+use crate::graph::HeapGraph;
+use crate::progress::{Phase, Progress};
+use bits::BitVec;
+use dom::DomState;
+use essential::WeakMapNames;
+use kinds::Kinds;
+use names::{ClassId, ClassNames, NodeNames};
+pub use statistics::Statistics;
+
+/// Node flag: reachable from a user root over non-internal strong edges (DevTools' queriable).
+pub const FLAG_QUERIABLE: u8 = 1;
+/// Node flag: a native node in a detached DOM tree.
+pub const FLAG_DETACHED_DOM: u8 = 2;
+/// Node flag: owned by the page (reachable from a global object or a document tree).
+pub const FLAG_PAGE_OBJECT: u8 = 4;
+
+/// Everything computed from one heap graph. Immutable; share it with `Arc`.
+pub struct Analysis {
+    /// Type indexes by role.
+    pub kinds: Kinds,
+    /// DOM state and renamed nodes.
+    pub dom: DomState,
+    /// Per-node flags (`FLAG_*`).
+    pub flags: Vec<u8>,
+    /// WeakMap value edge names.
+    pub weak_maps: WeakMapNames,
+    /// Shallow sizes after the transfer of owned nodes' sizes.
+    pub self_sizes: Vec<u64>,
+    /// Each node's immediate dominator (the root's is itself).
+    pub dominator: Vec<u32>,
+    /// Retained sizes.
+    pub retained: Vec<u64>,
+    /// DevTools distances (see [`distances`]).
+    pub distance: Vec<i32>,
+    /// Class names.
+    pub classes: ClassNames,
+    /// Statistics (code, strings, arrays, ...).
+    pub statistics: Statistics,
+    /// A preorder of the dominator tree (every dominator before what it dominates).
+    pub dominator_order: Vec<u32>,
+}
+
+impl Analysis {
+    /// Node names with DOM-state renames applied.
+    pub fn names<'a>(&'a self, graph: &'a HeapGraph) -> NodeNames<'a> {
+        NodeNames { graph, renamed: &self.dom.renamed, new_names: &self.dom.new_names }
+    }
+
+    /// A node's class name.
+    pub fn class_name<'a>(&'a self, graph: &'a HeapGraph, v: u32) -> &'a str {
+        let class = self.classes.class_of[v as usize];
+        match class {
+            ClassId::Raw(i) => graph.strings.get(i),
+            ClassId::Detached(i) => self.dom.new_names.get(i as usize).map_or("", String::as_str),
+            ClassId::Appended(i) => self.classes.appended.get(i as usize).map_or("", String::as_str),
+        }
+    }
+
+    /// A node's display name, as DevTools shows it.
+    pub fn display_name(&self, graph: &HeapGraph, v: u32) -> String {
+        names::display_name(&self.names(graph), &self.kinds, v)
+    }
+
+    /// Total size: the root's retained size plus `extra_native_bytes`.
+    pub fn total_size(&self, graph: &HeapGraph) -> u64 {
+        self.retained[graph.root() as usize] + graph.meta.extra_native_bytes
+    }
+}
+
+fn check(progress: &dyn Progress) -> Result<(), ErrorKind> {
+    if progress.is_cancelled() { Err(ErrorKind::Cancelled) } else { Ok(()) }
+}
+
+/// Runs the whole analysis.
+pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, ErrorKind> {
+    let kinds = Kinds::new(&graph.meta);
+    let n = graph.node_count();
+    progress.phase(Phase::Analysis("flags"), 3);
+    let dom = dom::propagate(graph, &kinds);
+    let names = NodeNames { graph, renamed: &dom.renamed, new_names: &dom.new_names };
+    let (weak_maps, mut flags) =
+        rayon::join(|| WeakMapNames::find(graph, &kinds), || compute_flags(graph, &kinds, &names, &dom));
+    progress.set_done(1);
+    check(progress)?;
+    let page_object = BitVec::from_blocks(n, |start, words| {
+        for (i, word) in words.iter_mut().enumerate() {
+            for bit in 0..64 {
+                let v = start + i * 64 + bit;
+                if v < n && flags[v] & FLAG_PAGE_OBJECT != 0 {
+                    *word |= 1 << bit;
+                }
+            }
+        }
+    });
+    let essential = essential::essential_edges(graph, &kinds, &weak_maps, &page_object);
+    drop(page_object);
+    check(progress)?;
+
+    progress.phase(Phase::Analysis("dominators"), 1);
+    let has_user_roots = graph.edges_of(graph.root()).any(|e| {
+        distances::is_user_root(graph, &kinds, &names, graph.edge_target(e))
+    });
+    let ((dominator, self_sizes), distance) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    let g = dominators::DominatorGraph {
+                        first_edge: &graph.first_edge,
+                        edge_to: &graph.edge_to,
+                        first_retainer: &graph.first_retainer,
+                        retainer_node: &graph.retainer_node,
+                        retainer_edge: &graph.retainer_edge,
+                        essential: &essential,
+                        root: graph.root(),
+                    };
+                    dominators::immediate_dominators(&g, &|| progress.is_cancelled())
+                },
+                || sizes::transferred_self_sizes(graph, &kinds, &names, has_user_roots),
+            )
+        },
+        || distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new()),
+    );
+    let dominator = dominator.ok_or(ErrorKind::Cancelled)?;
+    check(progress)?;
+
+    progress.phase(Phase::Analysis("retained sizes"), 1);
+    let dominator_order = dominator_preorder(&dominator, graph.root());
+    let retained = sizes::retained_sizes(&self_sizes, &dominator, &dominator_order, graph.root());
+    check(progress)?;
+
+    progress.phase(Phase::Analysis("classes"), 1);
+    let classes = names::class_names(&names, &kinds);
+    for v in 0..n {
+        if kinds.native == graph.node_type(v as u32) && dom.state[v] == dom::DETACHED {
+            flags[v] |= FLAG_DETACHED_DOM;
+        }
+    }
+    let statistics = statistics::compute(graph, &kinds, &names, &self_sizes, retained[graph.root() as usize]);
+    Ok(Analysis {
+        kinds,
+        dom,
+        flags,
+        weak_maps,
+        self_sizes,
+        dominator,
+        retained,
+        distance,
+        classes,
+        statistics,
+        dominator_order,
+    })
+}
+
+/// Queriable and page-object flags (spec §2.3); detached-DOM flags are set after.
+fn compute_flags(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, _dom: &DomState) -> Vec<u8> {
+    let n = graph.node_count();
+    let mut flags = vec![0u8; n];
+    let root = graph.root();
+    // Queriable: DFS from user-root children over non-hidden/internal/weak edges.
+    let mut stack: Vec<u32> = graph
+        .edges_of(root)
+        .map(|e| graph.edge_target(e))
+        .filter(|&t| graph.node_type(t) != kinds.synthetic)
+        .collect();
+    while let Some(v) = stack.pop() {
+        if flags[v as usize] & FLAG_QUERIABLE != 0 {
+            continue;
+        }
+        flags[v as usize] |= FLAG_QUERIABLE;
+        for e in graph.edges_of(v) {
+            let t = graph.edge_target(e);
+            if flags[t as usize] & FLAG_QUERIABLE != 0 {
+                continue;
+            }
+            let ty = graph.edge_type(e);
+            if ty == kinds.e_hidden || ty == kinds.e_invisible || ty == kinds.e_internal || ty == kinds.e_weak {
+                continue;
+            }
+            stack.push(t);
+        }
+    }
+    // Page objects: from the root's shortcut targets and its (Document DOM trees) element.
+    let mut stack: Vec<u32> = Vec::new();
+    for e in graph.edges_of(root) {
+        let ty = graph.edge_type(e);
+        let t = graph.edge_target(e);
+        let seed = if ty == kinds.e_element {
+            graph.node_type(t) == kinds.synthetic && names.raw_name(t) == "(Document DOM trees)"
+        } else {
+            ty == kinds.e_shortcut
+        };
+        if seed {
+            flags[t as usize] |= FLAG_PAGE_OBJECT;
+            stack.push(t);
+        }
+    }
+    while let Some(v) = stack.pop() {
+        for e in graph.edges_of(v) {
+            let t = graph.edge_target(e);
+            if flags[t as usize] & FLAG_PAGE_OBJECT != 0 || graph.edge_type(e) == kinds.e_weak {
+                continue;
+            }
+            flags[t as usize] |= FLAG_PAGE_OBJECT;
+            stack.push(t);
+        }
+    }
+    flags
+}
+
+/// A preorder of the dominator tree, by counting sort of children per dominator.
+fn dominator_preorder(dominator: &[u32], root: u32) -> Vec<u32> {
+    let n = dominator.len();
+    let mut first_child = vec![0u32; n + 1];
+    for (v, &d) in dominator.iter().enumerate() {
+        if v as u32 != root {
+            first_child[d as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        first_child[i + 1] += first_child[i];
+    }
+    let mut cursor = first_child.clone();
+    let mut children = vec![0u32; n.saturating_sub(1)];
+    for (v, &d) in dominator.iter().enumerate() {
+        if v as u32 != root {
+            children[cursor[d as usize] as usize] = v as u32;
+            cursor[d as usize] += 1;
+        }
+    }
+    let mut order = Vec::with_capacity(n);
+    let mut stack = vec![root];
+    while let Some(v) = stack.pop() {
+        order.push(v);
+        let range = first_child[v as usize] as usize..first_child[v as usize + 1] as usize;
+        stack.extend(children[range].iter().rev());
+    }
+    let _ = order.par_iter().count();
+    order
+}

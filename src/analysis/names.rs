@@ -1,0 +1,434 @@
+//! Class names (the Summary's rows) and display names, as DevTools computes them (spec §2.9),
+//! including the `{a, b}` interface names DevTools infers for plain objects.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::kinds::Kinds;
+use crate::graph::HeapGraph;
+
+/// Where a class name comes from: a string of the snapshot, or one DevTools appends.
+///
+/// Two class names with the same text but different origins are different classes internally
+/// (DevTools keys aggregates by string index); see [`ClassNames::key_text`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ClassId {
+    /// A string of the snapshot, by index.
+    Raw(u32),
+    /// A name renamed to "Detached ..." by DOM-state propagation, by index into the new names.
+    Detached(u32),
+    /// An appended class name, by index into [`ClassNames::appended`].
+    Appended(u32),
+}
+
+/// Class names of all nodes.
+pub struct ClassNames {
+    /// The class of each node.
+    pub class_of: Vec<ClassId>,
+    /// Appended class name texts.
+    pub appended: Vec<String>,
+    /// The interface definitions inferred for plain objects, most popular first.
+    pub interfaces: Vec<InterfaceDefinition>,
+}
+
+/// An inferred interface for plain objects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfaceDefinition {
+    /// The display name, e.g. `{key, history, label}`.
+    pub name: String,
+    /// The property names, in the order first seen.
+    pub properties: Vec<String>,
+}
+
+/// Length in UTF-16 code units, as JavaScript's `.length`.
+pub fn js_len(s: &str) -> usize {
+    s.chars().map(char::len_utf16).sum()
+}
+
+/// Compares two strings in UTF-16 code unit order, as JavaScript's `<`.
+pub fn js_cmp(a: &str, b: &str) -> Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+/// DevTools' `formatPropertyName`: names containing `,'"{}` become JSON string literals.
+pub fn format_property_name(name: &str) -> String {
+    if name.contains([',', '\'', '"', '{', '}']) {
+        serde_json::to_string(name).unwrap_or_else(|_| name.to_string())
+    } else {
+        name.to_string()
+    }
+}
+
+/// Names of nodes as the analyses see them: raw names with DOM-state renames applied.
+pub struct NodeNames<'a> {
+    /// The graph.
+    pub graph: &'a HeapGraph,
+    /// Renamed nodes.
+    pub renamed: &'a HashMap<u32, u32>,
+    /// Their new names.
+    pub new_names: &'a [String],
+}
+
+impl NodeNames<'_> {
+    /// The node's raw name after DOM-state renames.
+    pub fn raw_name(&self, v: u32) -> &str {
+        match self.renamed.get(&v) {
+            Some(&i) => self.new_names.get(i as usize).map_or("", String::as_str),
+            None => self.graph.node_name(v),
+        }
+    }
+
+    fn raw_id(&self, v: u32) -> ClassId {
+        match self.renamed.get(&v) {
+            Some(&i) => ClassId::Detached(i),
+            None => ClassId::Raw(self.graph.node_name_index(v)),
+        }
+    }
+}
+
+const MAX_INTERFACE_NAME_LENGTH: usize = 120;
+const MIN_OBJECT_COUNT_PER_INTERFACE: f64 = 2.0;
+const MIN_OBJECT_PROPORTION_PER_INTERFACE: f64 = 1000.0;
+
+/// Computes every node's class, then infers and applies the interface definitions.
+pub fn class_names(names: &NodeNames<'_>, kinds: &Kinds) -> ClassNames {
+    let graph = names.graph;
+    let mut appended: Vec<String> = Vec::new();
+    let mut appended_index: HashMap<String, u32> = HashMap::new();
+    let mut intern = |s: &str, appended: &mut Vec<String>| -> ClassId {
+        if let Some(&i) = appended_index.get(s) {
+            return ClassId::Appended(i);
+        }
+        appended.push(s.to_string());
+        let i = (appended.len() - 1) as u32;
+        appended_index.insert(s.to_string(), i);
+        ClassId::Appended(i)
+    };
+    let hidden = intern("(system)", &mut appended);
+    let code = intern("(compiled code)", &mut appended);
+    let function = intern("Function", &mut appended);
+    let regexp = intern("RegExp", &mut appended);
+    let mut by_type: Vec<ClassId> = Vec::new();
+    for t in &graph.meta.node_types {
+        by_type.push(intern(&format!("({t})"), &mut appended));
+    }
+    let n = graph.node_count() as u32;
+    let mut class_of = Vec::with_capacity(n as usize);
+    for v in 0..n {
+        let ty = graph.node_type(v);
+        let class = if ty == kinds.hidden {
+            hidden
+        } else if ty == kinds.object || ty == kinds.native {
+            let name = names.raw_name(v);
+            if let Some(rest) = name.strip_prefix('<') {
+                match rest.find(' ') {
+                    Some(space) => intern(&format!("{}>", &name[..space + 1]), &mut appended),
+                    None => intern(name, &mut appended),
+                }
+            } else if name.starts_with("Detached <") {
+                match name.get(10..).and_then(|tail| tail.find(' ')) {
+                    Some(space) => intern(&format!("{}>", &name[..10 + space]), &mut appended),
+                    None => intern(name, &mut appended),
+                }
+            } else {
+                names.raw_id(v)
+            }
+        } else if ty == kinds.code {
+            code
+        } else if ty == kinds.closure {
+            function
+        } else if ty == kinds.regexp {
+            regexp
+        } else {
+            by_type.get(ty as usize).copied().unwrap_or(hidden)
+        };
+        class_of.push(class);
+    }
+    let interfaces = infer_interfaces(graph, kinds, names);
+    apply_interfaces(graph, kinds, names, &interfaces, &mut class_of, &mut appended);
+    ClassNames { class_of, appended, interfaces }
+}
+
+fn is_plain_object(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, v: u32) -> bool {
+    graph.node_type(v) == kinds.object && names.raw_name(v) == "Object"
+}
+
+/// DevTools' `inferInterfaceDefinitions`: the property lists most plain objects start with.
+fn infer_interfaces(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> Vec<InterfaceDefinition> {
+    let plain: Vec<u32> =
+        (0..graph.node_count() as u32).into_par_iter().filter(|&v| is_plain_object(graph, kinds, names, v)).collect();
+    let candidates: Vec<Option<(String, Vec<String>)>> = plain
+        .par_iter()
+        .map(|&v| {
+            let mut name = String::from("{");
+            let mut name_len = 1usize;
+            let mut properties = Vec::new();
+            for e in graph.edges_of(v) {
+                if graph.edge_type(e) != kinds.e_property {
+                    continue;
+                }
+                let edge_name = graph.strings.get(graph.edge_name_or_index(e));
+                if edge_name == "__proto__" {
+                    continue;
+                }
+                let formatted = format_property_name(edge_name);
+                let formatted_len = js_len(&formatted);
+                if name_len > 1 && name_len + formatted_len > MAX_INTERFACE_NAME_LENGTH {
+                    break;
+                }
+                if name_len != 1 {
+                    name.push_str(", ");
+                    name_len += 2;
+                }
+                name.push_str(&formatted);
+                name_len += formatted_len;
+                properties.push(edge_name.to_string());
+            }
+            if properties.is_empty() {
+                return None;
+            }
+            name.push('}');
+            Some((name, properties))
+        })
+        .collect();
+    // Count by name, remembering first-seen order (the sort below is stable).
+    let mut order: Vec<(String, Vec<String>, usize)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (name, properties) in candidates.into_iter().flatten() {
+        match index.get(&name) {
+            Some(&i) => order[i].2 += 1,
+            None => {
+                index.insert(name.clone(), order.len());
+                order.push((name, properties, 1));
+            }
+        }
+    }
+    order.sort_by(|a, b| b.2.cmp(&a.2));
+    let min_count = MIN_OBJECT_COUNT_PER_INTERFACE.max(plain.len() as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE);
+    order
+        .into_iter()
+        .take_while(|(_, _, count)| *count as f64 >= min_count)
+        .map(|(name, properties, _)| InterfaceDefinition { name, properties })
+        .collect()
+}
+
+/// A node of the property trie: definitions' sorted property lists, as paths.
+#[derive(Default)]
+struct TrieNode {
+    next: HashMap<String, usize>,
+    greatest_next: Option<String>,
+    /// (property count, definition index) of the first definition ending here.
+    definition: Option<(usize, usize)>,
+}
+
+/// DevTools' `applyInterfaceDefinitions`: each plain object gets the class of the matching
+/// definition with the most properties (the earliest on ties); a definition matches when all
+/// of its properties are among the object's.
+pub fn apply_interfaces(
+    graph: &HeapGraph,
+    kinds: &Kinds,
+    names: &NodeNames<'_>,
+    definitions: &[InterfaceDefinition],
+    class_of: &mut [ClassId],
+    appended: &mut Vec<String>,
+) {
+    if definitions.is_empty() {
+        return;
+    }
+    let mut trie: Vec<TrieNode> = vec![TrieNode::default()];
+    for (index, definition) in definitions.iter().enumerate() {
+        let mut properties = definition.properties.clone();
+        properties.sort_by(|a, b| js_cmp(a, b));
+        let mut at = 0usize;
+        for property in &properties {
+            let next = match trie[at].next.get(property) {
+                Some(&next) => next,
+                None => {
+                    trie.push(TrieNode::default());
+                    let next = trie.len() - 1;
+                    trie[at].next.insert(property.clone(), next);
+                    let greater = trie[at].greatest_next.as_ref().is_none_or(|g| js_cmp(g, property) == Ordering::Less);
+                    if greater {
+                        trie[at].greatest_next = Some(property.clone());
+                    }
+                    next
+                }
+            };
+            at = next;
+        }
+        if trie[at].definition.is_none() {
+            trie[at].definition = Some((properties.len(), index));
+        }
+    }
+    let better = |a: Option<(usize, usize)>, b: Option<(usize, usize)>| -> Option<(usize, usize)> {
+        match (a, b) {
+            (None, b) => b,
+            (a, None) => a,
+            (Some(a), Some(b)) => {
+                if a.0 > b.0 || (a.0 == b.0 && a.1 <= b.1) {
+                    Some(a)
+                } else {
+                    Some(b)
+                }
+            }
+        }
+    };
+    let matches: Vec<(u32, Option<usize>)> = (0..graph.node_count() as u32)
+        .into_par_iter()
+        .filter(|&v| is_plain_object(graph, kinds, names, v))
+        .map(|v| {
+            let mut properties: Vec<&str> = graph
+                .edges_of(v)
+                .filter(|&e| graph.edge_type(e) == kinds.e_property)
+                .map(|e| graph.strings.get(graph.edge_name_or_index(e)))
+                .collect();
+            properties.sort_by(|a, b| js_cmp(a, b));
+            let mut states: Vec<usize> = vec![0];
+            let mut best = trie[0].definition;
+            for property in properties {
+                let current = std::mem::take(&mut states);
+                let mut kept: Vec<usize> = Vec::with_capacity(current.len() + 1);
+                let mut added: Vec<usize> = Vec::new();
+                for state in current {
+                    let node = &trie[state];
+                    let exhausted =
+                        node.greatest_next.as_ref().is_none_or(|g| js_cmp(property, g) != Ordering::Less);
+                    if !exhausted {
+                        kept.push(state);
+                    }
+                    if let Some(&next) = node.next.get(property) {
+                        added.push(next);
+                        best = better(best, trie[next].definition);
+                    }
+                }
+                for state in added {
+                    if !kept.contains(&state) {
+                        kept.push(state);
+                    }
+                }
+                states = kept;
+            }
+            (v, best.map(|(_, index)| index))
+        })
+        .collect();
+    let mut interface_ids: HashMap<usize, ClassId> = HashMap::new();
+    for (v, definition) in matches {
+        let Some(index) = definition else { continue };
+        let class = *interface_ids.entry(index).or_insert_with(|| {
+            appended.push(definitions[index].name.clone());
+            ClassId::Appended((appended.len() - 1) as u32)
+        });
+        class_of[v as usize] = class;
+    }
+}
+
+/// The text of a class.
+pub fn class_text<'a>(names: &'a NodeNames<'_>, classes: &'a ClassNames, class: ClassId) -> &'a str {
+    match class {
+        ClassId::Raw(i) => names.graph.strings.get(i),
+        ClassId::Detached(i) => names.new_names.get(i as usize).map_or("", String::as_str),
+        ClassId::Appended(i) => classes.appended.get(i as usize).map_or("", String::as_str),
+    }
+}
+
+/// DevTools' display name of a node: cons strings are flattened (up to 1024 characters),
+/// plain objects are shown as `{a, b, …, z}`, every other node by its raw name.
+pub fn display_name(names: &NodeNames<'_>, kinds: &Kinds, v: u32) -> String {
+    let graph = names.graph;
+    let ty = graph.node_type(v);
+    if ty == kinds.cons_string {
+        return cons_string_name(names, kinds, v);
+    }
+    if ty == kinds.object && names.raw_name(v) == "Object" {
+        return plain_object_name(graph, kinds, v);
+    }
+    names.raw_name(v).to_string()
+}
+
+fn cons_string_name(names: &NodeNames<'_>, kinds: &Kinds, v: u32) -> String {
+    let graph = names.graph;
+    let mut out = String::new();
+    let mut out_len = 0usize;
+    let mut stack = vec![v];
+    while let Some(m) = stack.pop() {
+        if out_len >= 1024 {
+            break;
+        }
+        if graph.node_type(m) != kinds.cons_string {
+            let part = names.raw_name(m);
+            out.push_str(part);
+            out_len += js_len(part);
+            continue;
+        }
+        let (mut first, mut second) = (0u32, 0u32);
+        for e in graph.edges_of(m) {
+            if first != 0 && second != 0 {
+                break;
+            }
+            if graph.edge_type(e) == kinds.e_internal {
+                match graph.strings.get(graph.edge_name_or_index(e)) {
+                    "first" => first = graph.edge_target(e),
+                    "second" => second = graph.edge_target(e),
+                    _ => {}
+                }
+            }
+        }
+        stack.push(second);
+        stack.push(first);
+    }
+    out
+}
+
+fn plain_object_name(graph: &HeapGraph, kinds: &Kinds, v: u32) -> String {
+    let edges = graph.edges_of(v);
+    let (mut start, mut end) = (edges.start as i64, edges.end as i64 - 1);
+    let mut head = String::from("{");
+    let mut head_len = 1usize;
+    let mut tail = String::from("}");
+    let mut tail_len = 1usize;
+    let mut from_end = false;
+    while start <= end {
+        let e = if from_end { end } else { start } as u32;
+        let name = graph.strings.get(graph.edge_name_or_index(e));
+        if graph.edge_type(e) != kinds.e_property || name == "__proto__" {
+            if from_end {
+                end -= 1;
+            } else {
+                start += 1;
+            }
+            continue;
+        }
+        let formatted = format_property_name(name);
+        let formatted_len = js_len(&formatted);
+        if head_len > 1 && head_len + tail_len + formatted_len > 100 {
+            break;
+        }
+        if from_end {
+            end -= 1;
+            if tail_len > 1 {
+                tail.insert_str(0, ", ");
+                tail_len += 2;
+            }
+            tail.insert_str(0, &formatted);
+            tail_len += formatted_len;
+        } else {
+            start += 1;
+            if head_len > 1 {
+                head.push_str(", ");
+                head_len += 2;
+            }
+            head.push_str(&formatted);
+            head_len += formatted_len;
+        }
+        from_end = !from_end;
+    }
+    if start <= end {
+        head.push_str(", \u{2026}");
+    }
+    if tail_len > 1 {
+        head.push_str(", ");
+    }
+    head + &tail
+}

@@ -1,0 +1,74 @@
+//! Shallow sizes after DevTools' transfer of owned arrays and hidden nodes to their single
+//! owner (spec §2.5), and retained sizes from the dominator tree (spec §2.8).
+
+use super::kinds::Kinds;
+use super::names::NodeNames;
+use crate::graph::HeapGraph;
+
+const UNVISITED: u32 = u32::MAX;
+const MULTIPLE: u32 = u32::MAX - 1;
+
+/// Shallow sizes with the sizes of owned nodes moved to their owner. `has_user_roots` is
+/// false for "expose internals" snapshots, which keep their sizes as written.
+pub fn transferred_self_sizes(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, has_user_roots: bool) -> Vec<u64> {
+    let mut sizes: Vec<u64> = graph.self_sizes().to_vec();
+    if !has_user_roots {
+        return sizes;
+    }
+    let n = graph.node_count();
+    let owned = |v: u32| {
+        let ty = graph.node_type(v);
+        ty == kinds.hidden
+            || ty == kinds.array
+            || (ty == kinds.native && names.raw_name(v) == "system / ExternalStringData")
+    };
+    let mut owner: Vec<u32> = (0..n as u32).map(|v| if owned(v) { UNVISITED } else { v }).collect();
+    let mut worklist: Vec<u32> = (0..n as u32).filter(|&v| owner[v as usize] == v).collect();
+    while let Some(id) = worklist.pop() {
+        let id_owner = owner[id as usize];
+        for e in graph.edges_of(id) {
+            if graph.edge_type(e) == kinds.e_weak {
+                continue;
+            }
+            let t = graph.edge_target(e);
+            let current = owner[t as usize];
+            if current == UNVISITED {
+                owner[t as usize] = id_owner;
+                worklist.push(t);
+            } else if current == t || current == id_owner || current == MULTIPLE {
+            } else {
+                owner[t as usize] = MULTIPLE;
+                worklist.push(t);
+            }
+        }
+    }
+    let root = graph.root();
+    for i in 0..n as u32 {
+        let o = owner[i as usize];
+        if o == UNVISITED || o == MULTIPLE || o == i {
+            continue;
+        }
+        if graph.node_type(o) == kinds.synthetic || o == root {
+            continue;
+        }
+        let moved = sizes[i as usize];
+        sizes[i as usize] = 0;
+        sizes[o as usize] += moved;
+    }
+    sizes
+}
+
+/// Retained sizes: a node's own size plus the retained sizes of the nodes it immediately
+/// dominates. `order` lists the nodes so that every dominator comes before the nodes it
+/// dominates (e.g. a DFS preorder of the dominator tree).
+pub fn retained_sizes(self_sizes: &[u64], dominator: &[u32], order: &[u32], root: u32) -> Vec<u64> {
+    let mut retained = self_sizes.to_vec();
+    for &v in order.iter().rev() {
+        if v == root {
+            continue;
+        }
+        let d = dominator[v as usize];
+        retained[d as usize] += retained[v as usize];
+    }
+    retained
+}

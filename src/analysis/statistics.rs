@@ -1,0 +1,65 @@
+//! DevTools' statistics (spec §2.13): how the total splits into code, strings, JS arrays,
+//! typed arrays, system and native memory.
+
+use serde::Serialize;
+
+use super::kinds::Kinds;
+use super::names::NodeNames;
+use crate::graph::HeapGraph;
+
+/// The composition of the heap, in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Statistics {
+    /// Everything: the root's retained size plus `extra_native_bytes`.
+    pub total: u64,
+    /// The V8 heap (total minus native).
+    pub v8heap: u64,
+    /// Compiled code.
+    pub code: u64,
+    /// Strings of every kind.
+    pub strings: u64,
+    /// JS arrays and their uniquely-owned element stores.
+    pub js_arrays: u64,
+    /// Hidden (system) objects.
+    pub system: u64,
+    /// Native (embedder) memory, including `extra_native_bytes`.
+    pub native: u64,
+    /// Typed-array backing stores (part of native).
+    pub typed_arrays: u64,
+}
+
+/// Computes the statistics from the transferred shallow sizes.
+pub fn compute(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, self_sizes: &[u64], root_retained: u64) -> Statistics {
+    let mut s = Statistics { native: graph.meta.extra_native_bytes, ..Statistics::default() };
+    for v in 0..graph.node_count() as u32 {
+        let size = self_sizes[v as usize];
+        let ty = graph.node_type(v);
+        if ty == kinds.hidden {
+            s.system += size;
+        } else if ty == kinds.native {
+            s.native += size;
+            if names.raw_name(v) == "system / JSArrayBufferData" {
+                s.typed_arrays += size;
+            }
+        } else if ty == kinds.code {
+            s.code += size;
+        } else if ty == kinds.cons_string || ty == kinds.sliced_string || ty == kinds.string {
+            s.strings += size;
+        } else if names.raw_name(v) == "Array" {
+            s.js_arrays += size;
+            for e in graph.edges_of(v) {
+                if graph.edge_type(e) != kinds.e_internal || graph.strings.get(graph.edge_name_or_index(e)) != "elements" {
+                    continue;
+                }
+                let elements = graph.edge_target(e);
+                if graph.retainers_of(elements).len() == 1 {
+                    s.js_arrays += self_sizes[elements as usize];
+                }
+                break;
+            }
+        }
+    }
+    s.total = root_retained + graph.meta.extra_native_bytes;
+    s.v8heap = s.total - s.native.min(s.total);
+    s
+}
