@@ -5,6 +5,7 @@
 //! essential edges -> dominators -> shallow-size transfer -> retained sizes -> distances ->
 //! class names (with inferred interfaces) -> statistics.
 
+pub mod aggregates;
 pub mod bits;
 pub mod dom;
 pub mod dominators;

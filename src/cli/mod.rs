@@ -1,7 +1,10 @@
 //! The command-line interface: one module per subcommand, text tables or `--json`.
 
 mod info;
+mod load;
 mod nodes;
+mod statistics;
+mod summary;
 mod progress_bar;
 
 use std::path::PathBuf;
@@ -10,6 +13,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use progress_bar::TerminalProgress;
+pub use summary::SortKey;
 
 /// heapscope: analyze V8 heap snapshots and Python tracemalloc dumps.
 #[derive(Debug, Parser)]
@@ -33,6 +37,31 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The Summary: one row per class with count, shallow and retained size, as DevTools.
+    Summary {
+        /// The snapshot file.
+        file: PathBuf,
+        /// Print at most this many rows.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Sort order.
+        #[arg(long, value_enum, default_value_t = SortKey::Retained)]
+        sort: SortKey,
+        /// Only classes whose name matches this regular expression.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The heap's composition: code, strings, JS arrays, typed arrays, system, native.
+    Statistics {
+        /// The snapshot file.
+        file: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print every node with its class, shallow and retained size, dominator and distance, as
     /// DevTools computes them: one JSON object per line.
     Nodes {
@@ -49,6 +78,10 @@ pub fn run(command: Command) -> ExitCode {
     let result = match command {
         Command::Info { file, json } => info::run(&file, json),
         Command::Nodes { file, json } => nodes::run(&file, json),
+        Command::Statistics { file, json } => statistics::run(&file, json),
+        Command::Summary { file, limit, sort, filter, json } => {
+            summary::run(&file, &summary::SummaryOptions { limit, sort, filter: filter.as_deref(), json })
+        }
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,159 @@
+//! The Summary: one row per class with its count, shallow size, retained size (without
+//! double-counting nested objects of the same class) and minimum distance (spec §2.10).
+
+use std::collections::HashMap;
+
+use super::Analysis;
+use super::names::ClassId;
+use crate::graph::HeapGraph;
+
+/// A class key: the class, split by constructor location for `object` nodes that have one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum InternalKey {
+    Class(ClassId),
+    Located { script_id: u32, line: u32, column: u32, name: String },
+}
+
+/// One Summary row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassAggregate {
+    /// The class name (of the first node seen).
+    pub name: String,
+    /// The public class key: `","+name`, or `"scriptId,line,column,name"` for located classes.
+    pub key: String,
+    /// Objects with a non-zero shallow size.
+    pub count: u64,
+    /// Their shallow sizes.
+    pub self_size: u64,
+    /// Their retained sizes, counting nested objects of the same class once.
+    pub retained_size: u64,
+    /// The smallest distance (negative when some object is unreachable).
+    pub distance: i32,
+    /// The objects, in node order.
+    pub nodes: Vec<u32>,
+}
+
+/// The Summary rows, in first-seen order, with DevTools' public-key collision rule applied
+/// (of two rows whose keys print the same, the one first seen later in node order is kept).
+pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn(u32) -> bool>) -> Vec<ClassAggregate> {
+    let location_of: HashMap<u32, (u32, u32, u32)> =
+        graph.locations.iter().map(|l| (l.node, (l.script_id, l.line, l.column))).collect();
+    let key_of = |v: u32| -> InternalKey {
+        let class = analysis.classes.class_of[v as usize];
+        if graph.node_type(v) == analysis.kinds.object
+            && let Some(&(script_id, line, column)) = location_of.get(&v)
+        {
+            return InternalKey::Located { script_id, line, column, name: analysis.class_name(graph, v).to_string() };
+        }
+        InternalKey::Class(class)
+    };
+    let passes = |v: u32| filter.is_none_or(|f| f(v));
+    let mut rows: Vec<ClassAggregate> = Vec::new();
+    let mut index: HashMap<InternalKey, usize> = HashMap::new();
+    let mut key_index_of_node: Vec<u32> = vec![u32::MAX; graph.node_count()];
+    for v in 0..graph.node_count() as u32 {
+        let self_size = analysis.self_sizes[v as usize];
+        if !passes(v) || self_size == 0 {
+            continue;
+        }
+        let key = key_of(v);
+        let distance = analysis.distance[v as usize];
+        let i = match index.get(&key) {
+            Some(&i) => {
+                let row = &mut rows[i];
+                row.count += 1;
+                row.self_size += self_size;
+                row.distance = row.distance.min(distance);
+                row.nodes.push(v);
+                i
+            }
+            None => {
+                let name = analysis.class_name(graph, v).to_string();
+                let public = match &key {
+                    InternalKey::Class(_) => format!(",{name}"),
+                    InternalKey::Located { script_id, line, column, name } => format!("{script_id},{line},{column},{name}"),
+                };
+                rows.push(ClassAggregate {
+                    name,
+                    key: public,
+                    count: 1,
+                    self_size,
+                    retained_size: 0,
+                    distance,
+                    nodes: vec![v],
+                });
+                index.insert(key, rows.len() - 1);
+                rows.len() - 1
+            }
+        };
+        key_index_of_node[v as usize] = i as u32;
+    }
+    // Retained sizes: walk the dominator tree; a class is "open" inside the subtree of its
+    // outermost counted object, and objects of an open class are not counted again.
+    let dominator_children = children_of(&analysis.dominator, &analysis.dominator_order, graph.root());
+    let mut open = vec![false; rows.len()];
+    let mut stack: Vec<(u32, bool)> = vec![(graph.root(), false)];
+    while let Some((v, closing)) = stack.pop() {
+        let row = key_index_of_node[v as usize];
+        if closing {
+            open[row as usize] = false;
+            continue;
+        }
+        let children = dominator_children.get(v);
+        if row != u32::MAX && !open[row as usize] {
+            rows[row as usize].retained_size += analysis.retained[v as usize];
+            if !children.is_empty() {
+                open[row as usize] = true;
+                stack.push((v, true));
+            }
+        }
+        stack.extend(children.iter().map(|&c| (c, false)));
+    }
+    // Public-key collisions: later first-seen rows replace earlier ones.
+    let mut by_public: HashMap<String, usize> = HashMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        by_public.insert(row.key.clone(), i);
+    }
+    let mut keep = vec![false; rows.len()];
+    for &i in by_public.values() {
+        keep[i] = true;
+    }
+    rows.into_iter().zip(keep).filter(|(_, k)| *k).map(|(r, _)| r).collect()
+}
+
+/// Children lists of the dominator tree (CSR).
+pub struct DominatorChildren {
+    first: Vec<u32>,
+    children: Vec<u32>,
+}
+
+impl DominatorChildren {
+    /// The nodes `v` immediately dominates.
+    pub fn get(&self, v: u32) -> &[u32] {
+        &self.children[self.first[v as usize] as usize..self.first[v as usize + 1] as usize]
+    }
+}
+
+/// Builds the children lists from the immediate dominators; children follow `order`.
+pub fn children_of(dominator: &[u32], order: &[u32], root: u32) -> DominatorChildren {
+    let n = dominator.len();
+    let mut first = vec![0u32; n + 1];
+    for (v, &d) in dominator.iter().enumerate() {
+        if v as u32 != root {
+            first[d as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        first[i + 1] += first[i];
+    }
+    let mut cursor = first.clone();
+    let mut children = vec![0u32; n.saturating_sub(1)];
+    for &v in order {
+        if v != root {
+            let d = dominator[v as usize] as usize;
+            children[cursor[d] as usize] = v;
+            cursor[d] += 1;
+        }
+    }
+    DominatorChildren { first, children }
+}
