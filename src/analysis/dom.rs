@@ -21,6 +21,8 @@ pub struct DomState {
     pub renamed: HashMap<u32, u32>,
     /// The new names, one per distinct original name.
     pub new_names: Vec<String>,
+    /// One bit per node: set for renamed nodes (a fast test before the map lookup).
+    pub renamed_bits: super::bits::BitVec,
 }
 
 /// Propagates DOM state as DevTools does (spec §2.2): known native nodes pass their state to
@@ -38,7 +40,8 @@ pub fn propagate(graph: &HeapGraph, kinds: &Kinds) -> DomState {
                 state[v as usize] = DETACHED;
             }
         }
-        return DomState { state, renamed, new_names };
+        let renamed_bits = super::bits::BitVec::zeros(n);
+        return DomState { state, renamed, new_names, renamed_bits };
     }
     let mut visited = vec![false; n];
     let mut attached: Vec<u32> = Vec::new();
@@ -90,5 +93,9 @@ pub fn propagate(graph: &HeapGraph, kinds: &Kinds) -> DomState {
             }
         }
     }
-    DomState { state, renamed, new_names }
+    let mut renamed_bits = super::bits::BitVec::zeros(n);
+    for &v in renamed.keys() {
+        renamed_bits.set(v as usize);
+    }
+    DomState { state, renamed, new_names, renamed_bits }
 }

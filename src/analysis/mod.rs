@@ -67,7 +67,7 @@ pub struct Analysis {
 impl Analysis {
     /// Node names with DOM-state renames applied.
     pub fn names<'a>(&'a self, graph: &'a HeapGraph) -> NodeNames<'a> {
-        NodeNames { graph, renamed: &self.dom.renamed, new_names: &self.dom.new_names }
+        NodeNames { graph, renamed: &self.dom.renamed, new_names: &self.dom.new_names, renamed_bits: &self.dom.renamed_bits }
     }
 
     /// A node's class name.
@@ -101,7 +101,7 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
     let n = graph.node_count();
     progress.phase(Phase::Analysis("flags"), 3);
     let dom = dom::propagate(graph, &kinds);
-    let names = NodeNames { graph, renamed: &dom.renamed, new_names: &dom.new_names };
+    let names = NodeNames { graph, renamed: &dom.renamed, new_names: &dom.new_names, renamed_bits: &dom.renamed_bits };
     let (weak_maps, mut flags) =
         rayon::join(|| WeakMapNames::find(graph, &kinds), || compute_flags(graph, &kinds, &names, &dom));
     progress.set_done(1);

@@ -69,11 +69,16 @@ pub struct NodeNames<'a> {
     pub renamed: &'a HashMap<u32, u32>,
     /// Their new names.
     pub new_names: &'a [String],
+    /// Which nodes are renamed.
+    pub renamed_bits: &'a super::bits::BitVec,
 }
 
 impl NodeNames<'_> {
     /// The node's raw name after DOM-state renames.
     pub fn raw_name(&self, v: u32) -> &str {
+        if !self.renamed_bits.get(v as usize) {
+            return self.graph.node_name(v);
+        }
         match self.renamed.get(&v) {
             Some(&i) => self.new_names.get(i as usize).map_or("", String::as_str),
             None => self.graph.node_name(v),
@@ -81,6 +86,9 @@ impl NodeNames<'_> {
     }
 
     fn raw_id(&self, v: u32) -> ClassId {
+        if !self.renamed_bits.get(v as usize) {
+            return ClassId::Raw(self.graph.node_name_index(v));
+        }
         match self.renamed.get(&v) {
             Some(&i) => ClassId::Detached(i),
             None => ClassId::Raw(self.graph.node_name_index(v)),
