@@ -53,6 +53,21 @@ pub enum ErrorKind {
     /// A required part of the snapshot is absent.
     #[error("the snapshot has no {0} section")]
     MissingSection(&'static str),
+    /// A section appears twice.
+    #[error("the snapshot has two {0} sections")]
+    DuplicateSection(&'static str),
+    /// A `locations` row names no node.
+    #[error(
+        "location {row} (index {index} of the locations array) names nodes-array offset {offset}, which is not a node"
+    )]
+    BadLocation {
+        /// The row.
+        row: u64,
+        /// Index of the offending number in the array.
+        index: u64,
+        /// The value.
+        offset: u64,
+    },
     /// The `snapshot` header object is present but unusable.
     #[error("bad snapshot header: {0}")]
     BadHeader(String),

@@ -11,6 +11,7 @@ pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod error;
+pub mod format;
 pub mod graph;
 pub mod progress;
 pub mod snapshot;

@@ -71,7 +71,9 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
                 let name = analysis.class_name(graph, v).to_string();
                 let public = match &key {
                     InternalKey::Class(_) => format!(",{name}"),
-                    InternalKey::Located { script_id, line, column, name } => format!("{script_id},{line},{column},{name}"),
+                    InternalKey::Located { script_id, line, column, name } => {
+                        format!("{script_id},{line},{column},{name}")
+                    }
                 };
                 rows.push(ClassAggregate {
                     name,

@@ -47,11 +47,7 @@ pub fn propagate(graph: &HeapGraph, kinds: &Kinds) -> DomState {
     let mut attached: Vec<u32> = Vec::new();
     let mut detached: Vec<u32> = Vec::new();
     let mut name_cache: HashMap<u32, u32> = HashMap::new();
-    let mut process = |v: u32,
-                       new_state: u8,
-                       state: &mut [u8],
-                       attached: &mut Vec<u32>,
-                       detached: &mut Vec<u32>| {
+    let mut process = |v: u32, new_state: u8, state: &mut [u8], attached: &mut Vec<u32>, detached: &mut Vec<u32>| {
         if visited[v as usize] {
             return;
         }

@@ -39,40 +39,41 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     let mut parent = vec![0u32; n]; // preorder index -> parent's preorder index
 
     let mut stack: Vec<(u32, u32)> = Vec::new(); // (node, next edge)
-    let mut dfs = |start: usize, parent_index: u32, order: &mut Vec<u32>, number: &mut Vec<u32>, parent: &mut Vec<u32>| {
-        number[start] = order.len() as u32;
-        parent[order.len()] = parent_index;
-        order.push(start as u32);
-        stack.push((start as u32, g.first_edge[start]));
-        while let Some(top) = stack.last_mut() {
-            let (v, e) = *top;
-            let end = g.first_edge[v as usize + 1];
-            let mut next = e;
-            let mut found = None;
-            while next < end {
-                let t = g.edge_to[next as usize] as usize;
-                let essential = g.essential.get(next as usize);
-                next += 1;
-                if essential && number[t] == UNSEEN {
-                    found = Some(t);
-                    break;
+    let mut dfs =
+        |start: usize, parent_index: u32, order: &mut Vec<u32>, number: &mut Vec<u32>, parent: &mut Vec<u32>| {
+            number[start] = order.len() as u32;
+            parent[order.len()] = parent_index;
+            order.push(start as u32);
+            stack.push((start as u32, g.first_edge[start]));
+            while let Some(top) = stack.last_mut() {
+                let (v, e) = *top;
+                let end = g.first_edge[v as usize + 1];
+                let mut next = e;
+                let mut found = None;
+                while next < end {
+                    let t = g.edge_to[next as usize] as usize;
+                    let essential = g.essential.get(next as usize);
+                    next += 1;
+                    if essential && number[t] == UNSEEN {
+                        found = Some(t);
+                        break;
+                    }
+                }
+                top.1 = next;
+                match found {
+                    Some(t) => {
+                        let index = order.len();
+                        number[t] = index as u32;
+                        parent[index] = number[v as usize];
+                        order.push(t as u32);
+                        stack.push((t as u32, g.first_edge[t]));
+                    }
+                    None => {
+                        stack.pop();
+                    }
                 }
             }
-            top.1 = next;
-            match found {
-                Some(t) => {
-                    let index = order.len();
-                    number[t] = index as u32;
-                    parent[index] = number[v as usize];
-                    order.push(t as u32);
-                    stack.push((t as u32, g.first_edge[t]));
-                }
-                None => {
-                    stack.pop();
-                }
-            }
-        }
-    };
+        };
     dfs(root, 0, &mut order, &mut number, &mut parent);
     let root_number = number[root];
     // Orphans, in ascending node order, hang from the root.
@@ -114,11 +115,8 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
             if v == UNSEEN {
                 continue; // a clique node: outside the graph being dominated
             }
-            let candidate = if (v as usize) < w {
-                v
-            } else {
-                eval(v, &mut ancestor, &mut label, &semi, &mut compress_stack)
-            };
+            let candidate =
+                if (v as usize) < w { v } else { eval(v, &mut ancestor, &mut label, &semi, &mut compress_stack) };
             s = s.min(candidate);
         }
         semi[w] = s;

@@ -122,19 +122,17 @@ pub fn essential_edges(graph: &HeapGraph, kinds: &Kinds, weak_maps: &WeakMapName
             let edge = e as u32;
             let ty = graph.edge_type(edge);
             let target = graph.edge_target(edge);
-            let essential = if ty == kinds.e_weak || src == target {
-                false
-            } else if ty == kinds.e_internal
+            let weak_map_table_to_value = ty == kinds.e_internal
                 && !weak_maps.is_empty()
                 && weak_maps
                     .get(graph.edge_name_or_index(edge))
-                    .is_some_and(|wm| wm.table_id == u64::from(graph.node_id(src)))
-            {
+                    .is_some_and(|wm| wm.table_id == u64::from(graph.node_id(src)));
+            // From a non-page object into a page object: not essential (below the root).
+            let into_page = page_object.get(target as usize) && !page_object.get(src as usize);
+            let essential = if ty == kinds.e_weak || src == target || weak_map_table_to_value {
                 false
-            } else if src == root {
-                true
             } else {
-                ty != kinds.e_shortcut && !(page_object.get(target as usize) && !page_object.get(src as usize))
+                src == root || (ty != kinds.e_shortcut && !into_page)
             };
             if essential {
                 words[(e - start) / 64] |= 1 << ((e - start) % 64);

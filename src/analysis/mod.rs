@@ -67,7 +67,12 @@ pub struct Analysis {
 impl Analysis {
     /// Node names with DOM-state renames applied.
     pub fn names<'a>(&'a self, graph: &'a HeapGraph) -> NodeNames<'a> {
-        NodeNames { graph, renamed: &self.dom.renamed, new_names: &self.dom.new_names, renamed_bits: &self.dom.renamed_bits }
+        NodeNames {
+            graph,
+            renamed: &self.dom.renamed,
+            new_names: &self.dom.new_names,
+            renamed_bits: &self.dom.renamed_bits,
+        }
     }
 
     /// A node's class name.
@@ -121,9 +126,8 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
     check(progress)?;
 
     progress.phase(Phase::Analysis("dominators"), 1);
-    let has_user_roots = graph.edges_of(graph.root()).any(|e| {
-        distances::is_user_root(graph, &kinds, &names, graph.edge_target(e))
-    });
+    let has_user_roots =
+        graph.edges_of(graph.root()).any(|e| distances::is_user_root(graph, &kinds, &names, graph.edge_target(e)));
     let ((dominator, self_sizes), distance) = rayon::join(
         || {
             rayon::join(
@@ -154,9 +158,9 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
 
     progress.phase(Phase::Analysis("classes"), 1);
     let classes = names::class_names(&names, &kinds);
-    for v in 0..n {
+    for (v, flag) in flags.iter_mut().enumerate() {
         if kinds.native == graph.node_type(v as u32) && dom.state[v] == dom::DETACHED {
-            flags[v] |= FLAG_DETACHED_DOM;
+            *flag |= FLAG_DETACHED_DOM;
         }
     }
     let statistics = statistics::compute(graph, &kinds, &names, &self_sizes, retained[graph.root() as usize]);
@@ -181,11 +185,8 @@ fn compute_flags(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, _dom: 
     let mut flags = vec![0u8; n];
     let root = graph.root();
     // Queriable: DFS from user-root children over non-hidden/internal/weak edges.
-    let mut stack: Vec<u32> = graph
-        .edges_of(root)
-        .map(|e| graph.edge_target(e))
-        .filter(|&t| graph.node_type(t) != kinds.synthetic)
-        .collect();
+    let mut stack: Vec<u32> =
+        graph.edges_of(root).map(|e| graph.edge_target(e)).filter(|&t| graph.node_type(t) != kinds.synthetic).collect();
     while let Some(v) = stack.pop() {
         if flags[v as usize] & FLAG_QUERIABLE != 0 {
             continue;

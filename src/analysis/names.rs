@@ -213,7 +213,7 @@ fn infer_interfaces(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> 
             }
         }
     }
-    order.sort_by(|a, b| b.2.cmp(&a.2));
+    order.sort_by_key(|candidate| std::cmp::Reverse(candidate.2));
     let min_count = MIN_OBJECT_COUNT_PER_INTERFACE.max(plain.len() as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE);
     order
         .into_iter()
@@ -301,8 +301,7 @@ pub fn apply_interfaces(
                 let mut added: Vec<usize> = Vec::new();
                 for state in current {
                     let node = &trie[state];
-                    let exhausted =
-                        node.greatest_next.as_ref().is_none_or(|g| js_cmp(property, g) != Ordering::Less);
+                    let exhausted = node.greatest_next.as_ref().is_none_or(|g| js_cmp(property, g) != Ordering::Less);
                     if !exhausted {
                         kept.push(state);
                     }

@@ -10,7 +10,12 @@ const MULTIPLE: u32 = u32::MAX - 1;
 
 /// Shallow sizes with the sizes of owned nodes moved to their owner. `has_user_roots` is
 /// false for "expose internals" snapshots, which keep their sizes as written.
-pub fn transferred_self_sizes(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, has_user_roots: bool) -> Vec<u64> {
+pub fn transferred_self_sizes(
+    graph: &HeapGraph,
+    kinds: &Kinds,
+    names: &NodeNames<'_>,
+    has_user_roots: bool,
+) -> Vec<u64> {
     let mut sizes: Vec<u64> = graph.self_sizes().to_vec();
     if !has_user_roots {
         return sizes;

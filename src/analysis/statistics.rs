@@ -29,7 +29,13 @@ pub struct Statistics {
 }
 
 /// Computes the statistics from the transferred shallow sizes.
-pub fn compute(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, self_sizes: &[u64], root_retained: u64) -> Statistics {
+pub fn compute(
+    graph: &HeapGraph,
+    kinds: &Kinds,
+    names: &NodeNames<'_>,
+    self_sizes: &[u64],
+    root_retained: u64,
+) -> Statistics {
     let mut s = Statistics { native: graph.meta.extra_native_bytes, ..Statistics::default() };
     for v in 0..graph.node_count() as u32 {
         let size = self_sizes[v as usize];
@@ -48,7 +54,9 @@ pub fn compute(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, self_siz
         } else if names.raw_name(v) == "Array" {
             s.js_arrays += size;
             for e in graph.edges_of(v) {
-                if graph.edge_type(e) != kinds.e_internal || graph.strings.get(graph.edge_name_or_index(e)) != "elements" {
+                if graph.edge_type(e) != kinds.e_internal
+                    || graph.strings.get(graph.edge_name_or_index(e)) != "elements"
+                {
                     continue;
                 }
                 let elements = graph.edge_target(e);

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
+use crate::analysis::aggregates::{ClassAggregate, aggregates};
+use crate::analysis::{Analysis, analyze};
 use crate::graph::HeapGraph;
 use crate::progress::{Phase, Progress as _, SharedProgress};
 use crate::snapshot::{LoadOptions, load_v8_bytes, load_v8_file};
@@ -37,6 +39,10 @@ pub struct Loaded {
     pub source: Source,
     /// The graph.
     pub graph: Arc<HeapGraph>,
+    /// Its analysis.
+    pub analysis: Arc<Analysis>,
+    /// The Summary rows (one per class).
+    pub summary: Arc<Vec<ClassAggregate>>,
     /// Time of each phase.
     pub phases: Vec<(Phase, Duration)>,
     /// Total wall time.
@@ -79,14 +85,22 @@ impl LoadJob {
                     load_v8_bytes(bytes.to_vec(), name, LoadOptions::default(), &*job_progress).map(|g| (g, Vec::new()))
                 }
             };
-            let message = result
-                .map(|(graph, phases)| Loaded {
+            let name = job_source.display_name();
+            let message = result.map_err(|e| e.to_string()).and_then(|(graph, mut phases)| {
+                let timer = crate::progress::PhaseTimer::new(&*job_progress);
+                let analysis = analyze(&graph, &timer).map_err(|kind| crate::Error::new(&name, kind).to_string())?;
+                timer.phase(Phase::Analysis("summary"), 1);
+                let summary = aggregates(&graph, &analysis, None);
+                phases.extend(timer.finish());
+                Ok(Loaded {
                     source: job_source,
                     graph: Arc::new(graph),
+                    analysis: Arc::new(analysis),
+                    summary: Arc::new(summary),
                     phases,
                     took: started.elapsed(),
                 })
-                .map_err(|e| e.to_string());
+            });
             // The receiver is gone only if the app closed; nothing is left to tell.
             sender.send(message).ok();
             job_progress.set_done(0);

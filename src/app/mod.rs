@@ -3,6 +3,7 @@
 
 mod jobs;
 mod overview;
+mod summary;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,10 +18,21 @@ pub const BUNDLED_SAMPLE: &[u8] = include_bytes!("../../sample-snapshots/request
 /// The bundled sample's display name.
 pub const BUNDLED_SAMPLE_NAME: &str = "request-history.final.heapsnapshot.gz (bundled sample)";
 
+/// The views of a snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// Classes with counts and sizes.
+    Summary,
+    /// Counts, format, statistics and timings.
+    Overview,
+}
+
 /// An open snapshot.
 pub struct Document {
     /// The load result.
     pub loaded: Loaded,
+    /// The Summary view's state.
+    pub summary: summary::SummaryView,
 }
 
 /// The application state.
@@ -29,12 +41,14 @@ pub struct HeapscopeApp {
     selected: usize,
     jobs: Vec<LoadJob>,
     errors: Vec<String>,
+    view: View,
 }
 
 impl HeapscopeApp {
     /// Creates the app and starts loading `files` (the bundled sample when empty).
     pub fn new(ctx: &egui::Context, files: Vec<PathBuf>) -> Self {
-        let mut app = Self { documents: Vec::new(), selected: 0, jobs: Vec::new(), errors: Vec::new() };
+        let mut app =
+            Self { documents: Vec::new(), selected: 0, jobs: Vec::new(), errors: Vec::new(), view: View::Summary };
         if files.is_empty() {
             app.open(ctx, Source::Bytes(BUNDLED_SAMPLE_NAME.into(), Arc::new(BUNDLED_SAMPLE.to_vec())));
         } else {
@@ -76,7 +90,7 @@ impl HeapscopeApp {
             match job.poll() {
                 JobPoll::Running => still_running.push(job),
                 JobPoll::Done(Ok(loaded)) => {
-                    self.documents.push(Document { loaded });
+                    self.documents.push(Document { loaded, summary: summary::SummaryView::default() });
                     self.selected = self.documents.len() - 1;
                 }
                 JobPoll::Done(Err(message)) => self.errors.push(message),
@@ -182,9 +196,22 @@ impl eframe::App for HeapscopeApp {
         self.status_bar(ui);
         egui::CentralPanel::default_margins().show(ui, |ui| {
             self.error_list(ui);
-            match self.documents.get(self.selected) {
-                Some(doc) => overview::show(ui, &doc.loaded),
-                None if self.is_busy() => {
+            let view = &mut self.view;
+            let busy = !self.jobs.is_empty();
+            match self.documents.get_mut(self.selected) {
+                Some(doc) => {
+                    ui.horizontal(|ui| {
+                        ui.selectable_value(view, View::Summary, "Summary");
+                        ui.selectable_value(view, View::Overview, "Statistics");
+                    });
+                    ui.separator();
+                    let total = doc.loaded.analysis.total_size(&doc.loaded.graph);
+                    match view {
+                        View::Summary => doc.summary.show(ui, &doc.loaded.summary, total),
+                        View::Overview => overview::show(ui, &doc.loaded),
+                    }
+                }
+                None if busy => {
                     ui.spinner();
                 }
                 None => {

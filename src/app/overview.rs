@@ -3,6 +3,7 @@
 use eframe::egui;
 
 use super::Loaded;
+use crate::format::group_digits;
 
 /// Shows counts, the snapshot's format variant and the load timings.
 pub fn show(ui: &mut egui::Ui, loaded: &Loaded) {
@@ -23,22 +24,22 @@ pub fn show(ui: &mut egui::Ui, loaded: &Loaded) {
         row("Node types", graph.meta.node_types.len().to_string());
         row("Locations", group_digits(graph.locations.len() as u64));
         row("Graph memory", format!("{:.1} MiB", graph.heap_bytes() as f64 / 1048576.0));
+        let st = &loaded.analysis.statistics;
+        for (label, value) in [
+            ("Total size", st.total),
+            ("V8 heap", st.v8heap),
+            ("Code", st.code),
+            ("Strings", st.strings),
+            ("JS arrays", st.js_arrays),
+            ("System objects", st.system),
+            ("Native", st.native),
+            ("Typed arrays", st.typed_arrays),
+        ] {
+            row(label, format!("{} ({} bytes)", crate::format::human_size(value), group_digits(value)));
+        }
         for (phase, took) in &loaded.phases {
             row(&format!("Phase {}", phase.name()), format!("{:.0} ms", took.as_secs_f64() * 1e3));
         }
         row("Load time", format!("{:.0} ms", loaded.took.as_secs_f64() * 1e3));
     });
-}
-
-/// `1234567` as `1,234,567`.
-pub fn group_digits(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

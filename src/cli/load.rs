@@ -45,15 +45,3 @@ pub fn phases_json(phases: &[(Phase, Duration)]) -> serde_json::Value {
         .collect();
     serde_json::Value::Object(map)
 }
-
-/// Bytes as a short human-readable size.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
-}

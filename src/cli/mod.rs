@@ -3,9 +3,9 @@
 mod info;
 mod load;
 mod nodes;
+mod progress_bar;
 mod statistics;
 mod summary;
-mod progress_bar;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

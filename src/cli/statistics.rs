@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::load::{human_size, load_and_analyze};
+use super::load::load_and_analyze;
+use crate::format::human_size;
 
 /// Runs `statistics`.
 pub fn run(path: &Path, as_json: bool) -> anyhow::Result<ExitCode> {

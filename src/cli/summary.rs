@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 use serde_json::json;
 
-use super::load::{human_size, load_and_analyze, phases_json};
+use super::load::{load_and_analyze, phases_json};
 use crate::analysis::aggregates::{ClassAggregate, aggregates};
-use crate::analysis::distances::BASE_SYSTEM_DISTANCE;
+use crate::format::{distance_text, human_size};
 
 /// Summary sort orders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -41,17 +41,14 @@ pub struct SummaryOptions<'a> {
 /// Sorts Summary rows.
 pub fn sort_rows(rows: &mut [ClassAggregate], sort: SortKey) {
     match sort {
-        SortKey::Retained => rows.sort_by(|a, b| b.retained_size.cmp(&a.retained_size).then_with(|| a.name.cmp(&b.name))),
+        SortKey::Retained => {
+            rows.sort_by(|a, b| b.retained_size.cmp(&a.retained_size).then_with(|| a.name.cmp(&b.name)))
+        }
         SortKey::Shallow => rows.sort_by(|a, b| b.self_size.cmp(&a.self_size).then_with(|| a.name.cmp(&b.name))),
         SortKey::Count => rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name))),
         SortKey::Distance => rows.sort_by(|a, b| a.distance.cmp(&b.distance).then_with(|| a.name.cmp(&b.name))),
         SortKey::Name => rows.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.key.cmp(&b.key))),
     }
-}
-
-/// A distance as DevTools prints it (`-` for unreachable and system-only objects).
-pub fn distance_text(distance: i32) -> String {
-    if !(0..BASE_SYSTEM_DISTANCE).contains(&distance) { "-".to_string() } else { distance.to_string() }
 }
 
 /// Runs `summary`.

@@ -384,13 +384,12 @@ fn resolve_locations(
     };
     let script_object = find("script_object_index");
     let nf = node_field_count as u32;
-    let to_node = |offset: u32, row: usize| -> KindResult<u32> {
+    let to_node = |offset: u32, row: usize, field: usize| -> KindResult<u32> {
         if !offset.is_multiple_of(nf) || (offset / nf) as usize >= node_count {
-            return Err(ErrorKind::BadNumber {
-                array: "locations",
-                index: row as u64,
-                offset: 0,
-                reason: format!("node offset {offset} does not name a node"),
+            return Err(ErrorKind::BadLocation {
+                row: row as u64,
+                index: (row * stride + field) as u64,
+                offset: u64::from(offset),
             });
         }
         Ok(offset / nf)
@@ -399,9 +398,9 @@ fn resolve_locations(
         .enumerate()
         .map(|(row, r)| {
             Ok(Location {
-                node: to_node(r[object], row)?,
+                node: to_node(r[object], row, object)?,
                 script_id: r[script],
-                script_node: script_object.map(|i| to_node(r[i], row)).transpose()?,
+                script_node: script_object.map(|i| to_node(r[i], row, i)).transpose()?,
                 line: r[line],
                 column: r[column],
             })

@@ -72,6 +72,15 @@ pub fn parse(input: &mut Input, progress: &dyn Progress) -> KindResult<GraphPart
         }
         let key = skip::read_key(input)?;
         input.expect(b':', "':' after a key")?;
+        let duplicate = match key.as_str() {
+            "nodes" if seen.nodes => Some("nodes"),
+            "edges" if seen.edges => Some("edges"),
+            "strings" if seen.strings => Some("strings"),
+            _ => None,
+        };
+        if let Some(section) = duplicate {
+            return Err(ErrorKind::DuplicateSection(section));
+        }
         match key.as_str() {
             "nodes" => {
                 parse_nodes(input, &header, &mut parts, progress)?;

@@ -166,7 +166,8 @@ pub fn parse_rows(
             Some(end) => {
                 let blank = commas == 0 && scope.iter().all(|&b| is_ws(b));
                 let numbers = if blank { 0 } else { commas + 1 };
-                if numbers == 0 && after_comma {
+                let trailing_comma = scope.iter().rev().find(|&&b| !is_ws(b)) == Some(&b',');
+                if (numbers == 0 && after_comma) || trailing_comma {
                     return Err(ErrorKind::Syntax {
                         offset: input.offset() + end as u64,
                         expected: "a number after ','",
@@ -326,6 +327,7 @@ fn parse_part(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> Result<(), P
     let mut number = 0usize;
     for row in 0..rows {
         for slot in slots.iter_mut() {
+            let start = pos;
             let value = match parse_number_and_comma(bytes, pos) {
                 Some((value, next)) if number + 1 < total => {
                     pos = next;
@@ -337,14 +339,14 @@ fn parse_part(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> Result<(), P
                 Slot::U8(s) => {
                     s[row].write(u8::try_from(value).map_err(|_| PartError {
                         number,
-                        pos,
+                        pos: first_digit(bytes, start),
                         reason: format!("{value} does not fit in 8 bits"),
                     })?);
                 }
                 Slot::U32(s) => {
                     s[row].write(u32::try_from(value).map_err(|_| PartError {
                         number,
-                        pos,
+                        pos: first_digit(bytes, start),
                         reason: format!("{value} does not fit in 32 bits"),
                     })?);
                 }
@@ -353,10 +355,10 @@ fn parse_part(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> Result<(), P
                 }
                 Slot::Skip => {}
             }
-            number += 1;
-            if number < total && bytes.get(pos.wrapping_sub(1)) != Some(&b',') {
+            if number + 1 < total && bytes.get(pos.wrapping_sub(1)) != Some(&b',') {
                 skip_separator(bytes, &mut pos).map_err(|reason| PartError { number, pos, reason })?;
             }
+            number += 1;
         }
     }
     while pos < bytes.len() && is_ws(bytes[pos]) {
@@ -366,6 +368,11 @@ fn parse_part(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> Result<(), P
         return Err(PartError { number, pos, reason: format!("unexpected {}", describe_byte(bytes[pos])) });
     }
     Ok(())
+}
+
+/// The position of the first non-whitespace byte at or after `pos`.
+fn first_digit(bytes: &[u8], pos: usize) -> usize {
+    pos + bytes.get(pos..).map_or(0, |rest| rest.iter().take_while(|&&b| is_ws(b)).count())
 }
 
 /// The fast path: up to 7 digits at `pos` directly followed by a comma, read as one 8-byte

@@ -31,7 +31,8 @@ pub fn read_key(input: &mut Input) -> KindResult<String> {
             });
         }
         if !input.fill()? {
-            return Err(ErrorKind::Truncated { offset: input.offset(), inside: "a key".into() });
+            let end = input.offset() + input.available().len() as u64;
+            return Err(ErrorKind::Truncated { offset: end, inside: "a key".into() });
         }
     }
 }

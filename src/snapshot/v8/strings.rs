@@ -101,7 +101,8 @@ fn read_string_body(input: &mut Input, scratch: &mut Vec<u8>, table: &mut String
         }
         // An escape: make sure its longest form (\uXXXX) is in the buffer.
         input.consume(i);
-        if input.ensure(6)? < 2 {
+        let available = input.ensure(6)?;
+        if available < 2 || (available < 6 && input.available()[1] == b'u') {
             return Err(truncated(input, "a string escape"));
         }
         let avail = input.available();

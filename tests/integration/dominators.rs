@@ -1,0 +1,189 @@
+//! Dominators and retained sizes on random graphs, against petgraph's `simple_fast` on the
+//! graph DevTools dominates (essential edges plus a virtual root edge to every orphan).
+
+use std::collections::VecDeque;
+
+use heapscope::analysis::analyze;
+use heapscope::snapshot::{LoadOptions, load_v8_bytes};
+use heapscope::{HeapGraph, NoProgress};
+use petgraph::algo::dominators::simple_fast;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+const NODE_TYPES: [&str; 4] = ["object", "synthetic", "hidden", "array"];
+const EDGE_TYPES: [&str; 7] = ["context", "element", "property", "internal", "hidden", "shortcut", "weak"];
+const ELEMENT: usize = 1;
+const SHORTCUT: usize = 5;
+const WEAK: usize = 6;
+
+/// A small deterministic PRNG (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+struct RandomGraph {
+    types: Vec<usize>,
+    sizes: Vec<u64>,
+    /// Per node: (edge type, target), in order.
+    edges: Vec<Vec<(usize, usize)>>,
+}
+
+fn random_graph(rng: &mut Rng) -> RandomGraph {
+    let n = 1 + rng.below(40);
+    let types: Vec<usize> = (0..n).map(|v| if v == 0 { 1 } else { rng.below(NODE_TYPES.len()) }).collect();
+    let sizes: Vec<u64> = (0..n).map(|_| rng.below(100) as u64).collect();
+    let density = 1 + rng.below(4);
+    let edges: Vec<Vec<(usize, usize)>> = (0..n)
+        .map(|_| {
+            (0..rng.below(density * 2 + 1))
+                .map(|_| {
+                    let ty = match rng.below(10) {
+                        0 => WEAK,
+                        1 => SHORTCUT,
+                        2 => ELEMENT,
+                        _ => 2,
+                    };
+                    (ty, rng.below(n))
+                })
+                .collect()
+        })
+        .collect();
+    RandomGraph { types, sizes, edges }
+}
+
+fn to_json(g: &RandomGraph) -> String {
+    let mut nodes = Vec::new();
+    for (v, ty) in g.types.iter().enumerate() {
+        let type_index =
+            ["hidden", "array", "string", "object", "code", "closure", "regexp", "number", "native", "synthetic"]
+                .iter()
+                .position(|t| *t == NODE_TYPES[*ty])
+                .unwrap_or(3);
+        nodes.push(format!("{type_index},1,{},{},{}", v * 2 + 1, g.sizes[v], g.edges[v].len()));
+    }
+    let mut edges = Vec::new();
+    for list in &g.edges {
+        for &(ty, to) in list {
+            let name = if ty == ELEMENT { 0 } else { 2 };
+            edges.push(format!("{ty},{name},{}", to * 5));
+        }
+    }
+    let edge_count: usize = g.edges.iter().map(Vec::len).sum();
+    format!(
+        r#"{{"snapshot":{{"meta":{{"node_fields":["type","name","id","self_size","edge_count"],
+        "node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic"],"string","number","number","number"],
+        "edge_fields":["type","name_or_index","to_node"],
+        "edge_types":[{},"string_or_number","node"]}},"node_count":{},"edge_count":{}}},
+        "nodes":[{}],"edges":[{}],"strings":["<dummy>","Thing","p"]}}"#,
+        serde_json::to_string(&EDGE_TYPES).unwrap_or_default(),
+        g.types.len(),
+        edge_count,
+        nodes.join(","),
+        edges.join(",")
+    )
+}
+
+/// The reference: essential edges decided independently, orphans linked to the root, then
+/// petgraph's `simple_fast`; nodes it cannot reach are dominated by the root.
+fn reference_dominators(g: &RandomGraph) -> Vec<usize> {
+    let n = g.types.len();
+    // Page objects: reachable from the root's shortcut targets over non-weak edges.
+    let mut page = vec![false; n];
+    let mut queue: VecDeque<usize> = g.edges[0].iter().filter(|(ty, _)| *ty == SHORTCUT).map(|&(_, t)| t).collect();
+    for &t in &queue {
+        page[t] = true;
+    }
+    while let Some(v) = queue.pop_front() {
+        for &(ty, t) in &g.edges[v] {
+            if ty != WEAK && !page[t] {
+                page[t] = true;
+                queue.push_back(t);
+            }
+        }
+    }
+    let essential = |src: usize, ty: usize, to: usize| -> bool {
+        if ty == WEAK || src == to {
+            return false;
+        }
+        if src == 0 {
+            return true;
+        }
+        let into_page = page[to] && !page[src];
+        ty != SHORTCUT && !into_page
+    };
+    let mut graph: DiGraph<(), ()> = DiGraph::new();
+    let ids: Vec<NodeIndex> = (0..n).map(|_| graph.add_node(())).collect();
+    let mut has_essential_retainer = vec![false; n];
+    for (src, list) in g.edges.iter().enumerate() {
+        for &(ty, to) in list {
+            if essential(src, ty, to) {
+                graph.add_edge(ids[src], ids[to], ());
+                has_essential_retainer[to] = true;
+            }
+        }
+    }
+    for v in 1..n {
+        if !has_essential_retainer[v] {
+            graph.add_edge(ids[0], ids[v], ());
+        }
+    }
+    let doms = simple_fast(&graph, ids[0]);
+    (0..n).map(|v| if v == 0 { 0 } else { doms.immediate_dominator(ids[v]).map_or(0, |d| d.index()) }).collect()
+}
+
+fn load(json: &str) -> HeapGraph {
+    match load_v8_bytes(json.as_bytes().to_vec(), "random.heapsnapshot", LoadOptions::default(), &NoProgress) {
+        Ok(g) => g,
+        Err(e) => panic!("{e}\n{json}"),
+    }
+}
+
+#[test]
+fn dominators_agree_with_the_reference_on_random_graphs() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut nontrivial = 0;
+    for case in 0..1500 {
+        let g = random_graph(&mut rng);
+        let json = to_json(&g);
+        let graph = load(&json);
+        let analysis = analyze(&graph, &NoProgress).expect("analysis");
+        let expected = reference_dominators(&g);
+        let got: Vec<usize> = analysis.dominator.iter().map(|&d| d as usize).collect();
+        assert_eq!(got, expected, "case {case}: dominators differ\n{json}");
+        nontrivial += usize::from(expected.iter().enumerate().any(|(v, &d)| v != 0 && d != 0));
+    }
+    // The generator must produce real trees, not only stars under the root.
+    assert!(nontrivial > 500, "only {nontrivial} graphs had a non-root dominator");
+}
+
+#[test]
+fn retained_size_is_self_plus_dominated_children() {
+    let mut rng = Rng(42);
+    for case in 0..1000 {
+        let g = random_graph(&mut rng);
+        let graph = load(&to_json(&g));
+        let a = analyze(&graph, &NoProgress).expect("analysis");
+        let n = graph.node_count();
+        let mut expected: Vec<u64> = a.self_sizes.clone();
+        let mut children_sum = vec![0u64; n];
+        for v in 1..n {
+            children_sum[a.dominator[v] as usize] += a.retained[v];
+        }
+        for v in 0..n {
+            expected[v] += children_sum[v];
+            assert_eq!(a.retained[v], expected[v], "case {case}, node {v}");
+        }
+        // Every node is in the tree: the root retains everything.
+        assert_eq!(a.retained[0], a.self_sizes.iter().sum::<u64>(), "case {case}");
+    }
+}

@@ -1,0 +1,18 @@
+//! Integration tests of heapscope, in one test binary.
+
+// Shared helpers: paths, loading one input every way, graph dumps and whole-graph assertions.
+mod common;
+// V8 loader against hand-written tiny snapshots, one per meta/format variant.
+mod v8_variants;
+// V8 loader error messages for malformed, truncated, foreign and cancelled inputs.
+mod v8_malformed;
+// V8 loader against the committed Node.js samples, with counts computed independently.
+mod v8_samples;
+// V8 loader against the Chrome DevTools reference output for node-cache.heapsnapshot.gz.
+mod v8_oracle;
+// Dominators and retained sizes on random graphs against a slow reference.
+mod dominators;
+// The desktop app, driven headlessly.
+mod app_shell;
+// The analysis against DevTools, and the samples' leaks.
+mod v8_analysis;

@@ -1,0 +1,173 @@
+//! The analysis against Chrome DevTools' own numbers, and the samples' leaks where a user
+//! looks for them.
+
+use std::io::{BufRead as _, BufReader};
+
+use heapscope::analysis::aggregates::aggregates;
+use heapscope::analysis::{Analysis, analyze};
+use heapscope::snapshot::{LoadOptions, load_v8_file};
+use heapscope::{HeapGraph, NoProgress};
+
+use crate::common::sample;
+
+fn load_and_analyze(path: &std::path::Path) -> (HeapGraph, Analysis) {
+    let graph = match load_v8_file(path, LoadOptions::default(), &NoProgress) {
+        Ok(load) => load.graph,
+        Err(e) => panic!("{e}"),
+    };
+    let analysis = analyze(&graph, &NoProgress).expect("analysis");
+    (graph, analysis)
+}
+
+fn oracle_dir() -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/oracle");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(std::env::var_os("CI").is_none(), "the DevTools oracle is missing at {}", dir.display());
+    eprintln!("note: {} not found; skipping the DevTools comparison", dir.display());
+    None
+}
+
+#[test]
+fn every_node_matches_devtools_on_the_oracle_snapshot() {
+    let Some(dir) = oracle_dir() else { return };
+    let (graph, analysis) = load_and_analyze(&dir.join("node-cache.heapsnapshot.gz"));
+    let file = std::fs::File::open(dir.join("node-cache.devtools-nodes.jsonl.gz")).expect("oracle nodes");
+    let reader = BufReader::new(flate2::read::GzDecoder::new(file));
+    let mut mismatches: Vec<String> = Vec::new();
+    let mut count = 0u32;
+    for (v, line) in reader.lines().enumerate() {
+        let line = line.expect("oracle line");
+        let want: serde_json::Value = serde_json::from_str(&line).expect("oracle JSON");
+        let v = v as u32;
+        let i = v as usize;
+        let got = serde_json::json!({
+            "id": graph.node_id(v),
+            "name": analysis.display_name(&graph, v),
+            "type": graph.node_type_name(v),
+            "self_size": analysis.self_sizes[i],
+            "retained_size": analysis.retained[i],
+            "dominator_id": graph.node_id(analysis.dominator[i]),
+            "distance": analysis.distance[i],
+            "class_name": analysis.class_name(&graph, v),
+        });
+        if got != want && mismatches.len() < 10 {
+            mismatches.push(format!("node {v}:\n  got  {got}\n  want {want}"));
+        }
+        count += 1;
+    }
+    assert_eq!(count as usize, graph.node_count());
+    assert!(mismatches.is_empty(), "mismatches with DevTools:\n{}", mismatches.join("\n"));
+}
+
+#[test]
+fn statistics_and_top_classes_match_devtools() {
+    let Some(dir) = oracle_dir() else { return };
+    let (graph, analysis) = load_and_analyze(&dir.join("node-cache.heapsnapshot.gz"));
+    let summary: serde_json::Value =
+        serde_json::from_reader(std::fs::File::open(dir.join("node-cache.devtools-summary.json")).expect("summary"))
+            .expect("summary JSON");
+    let s = &analysis.statistics;
+    let want = &summary["statistics"];
+    assert_eq!(s.total, want["total"]);
+    assert_eq!(s.native, want["native"]["total"]);
+    assert_eq!(s.typed_arrays, want["native"]["typedArrays"]);
+    assert_eq!(s.v8heap, want["v8heap"]["total"]);
+    assert_eq!(s.code, want["v8heap"]["code"]);
+    assert_eq!(s.js_arrays, want["v8heap"]["jsArrays"]);
+    assert_eq!(s.strings, want["v8heap"]["strings"]);
+    assert_eq!(s.system, want["v8heap"]["system"]);
+    let mut rows = aggregates(&graph, &analysis, None);
+    rows.sort_by_key(|row| std::cmp::Reverse(row.retained_size));
+    let top = summary["top_classes_by_retained"].as_array().expect("top classes");
+    assert_eq!(top.len(), 15);
+    for (row, want) in rows.iter().zip(top) {
+        let got = serde_json::json!({
+            "name": row.name, "count": row.count, "self": row.self_size,
+            "maxRet": row.retained_size, "distance": row.distance,
+        });
+        assert_eq!(&got, want);
+    }
+}
+
+/// Nodes that hold a property named `name`, with the property's target.
+fn properties_named(graph: &HeapGraph, name: &str) -> Vec<(u32, u32)> {
+    let mut found = Vec::new();
+    for v in 0..graph.node_count() as u32 {
+        for e in graph.edges_of(v) {
+            if graph.edge_type_name(e) == "property" && graph.edge_name(e) == name {
+                found.push((v, graph.edge_target(e)));
+            }
+        }
+    }
+    found
+}
+
+/// Targets of `v`'s element edges.
+fn elements(graph: &HeapGraph, v: u32) -> Vec<u32> {
+    graph.edges_of(v).filter(|&e| graph.edge_type_name(e) == "element").map(|e| graph.edge_target(e)).collect()
+}
+
+#[test]
+fn the_request_history_array_retains_its_entries() {
+    let (graph, analysis) = load_and_analyze(&sample("request-history.final.heapsnapshot.gz"));
+    let holders = properties_named(&graph, "requestHistory");
+    let (_, array) = *holders.iter().find(|(_, t)| graph.node_name(*t) == "Array").expect("the requestHistory array");
+    let entries = elements(&graph, array);
+    assert_eq!(entries.len(), 4010, "before: 10, after: +2000, final: +2000 requests");
+    let entries_retained: u64 = entries.iter().map(|&e| analysis.retained[e as usize]).sum();
+    assert!(entries_retained > 0);
+    assert!(
+        analysis.retained[array as usize] >= entries_retained,
+        "the array retains {} but its entries retain {entries_retained}",
+        analysis.retained[array as usize]
+    );
+    // Every entry is kept alive by the array alone (directly or through its element store).
+    for &entry in &entries {
+        let mut d = analysis.dominator[entry as usize];
+        while d != array && d != graph.root() {
+            d = analysis.dominator[d as usize];
+        }
+        assert_eq!(d, array, "entry @{} is not dominated by the array", graph.node_id(entry));
+    }
+    // And the array is the biggest retainer below the global object.
+    let mut by_retained: Vec<u32> = (0..graph.node_count() as u32)
+        .filter(|&v| analysis.distance[v as usize] >= 2 && analysis.distance[v as usize] < 100_000_000)
+        .collect();
+    by_retained.sort_by_key(|&v| std::cmp::Reverse(analysis.retained[v as usize]));
+    let rank = by_retained.iter().position(|&v| v == array).expect("array is reachable");
+    assert!(rank < 3, "the requestHistory array ranks {rank} by retained size");
+}
+
+#[test]
+fn the_leaky_class_instances_retain_their_big_strings() {
+    let (graph, analysis) = load_and_analyze(&sample("emitter-listeners.final.heapsnapshot.gz"));
+    let rows = aggregates(&graph, &analysis, None);
+    let leaky = rows.iter().find(|r| r.name == "LeakyClass").expect("a LeakyClass row");
+    assert_eq!(leaky.count, 410, "10 + 200 + 200 instances");
+    assert!(leaky.retained_size >= 410 * 10_016, "LeakyClass retains {}", leaky.retained_size);
+    for &v in &leaky.nodes {
+        assert!(analysis.retained[v as usize] >= 10_016, "instance @{} retains too little", graph.node_id(v));
+    }
+    // The emitter's listener array holds them all.
+    let (_, bus) =
+        *properties_named(&graph, "bus").iter().find(|(_, t)| graph.node_name(*t) == "EventEmitter").expect("bus");
+    assert!(analysis.retained[bus as usize] >= leaky.retained_size, "the bus retains less than its listeners' objects");
+}
+
+#[test]
+fn the_cache_map_retains_its_entries() {
+    let (graph, analysis) = load_and_analyze(&sample("map-cache.final.heapsnapshot.gz"));
+    let (_, cache) =
+        *properties_named(&graph, "cache").iter().find(|(_, t)| graph.node_name(*t) == "Map").expect("the cache Map");
+    let rows = aggregates(&graph, &analysis, None);
+    let users = rows
+        .iter()
+        .filter(|r| r.name.starts_with("{name, email, profile"))
+        .max_by_key(|r| r.count)
+        .expect("the cached user objects' class");
+    assert!(users.count >= 6010, "6010 cached users, found {}", users.count);
+    let users_retained: u64 = users.nodes.iter().map(|&v| analysis.retained[v as usize]).sum();
+    assert!(analysis.retained[cache as usize] >= users_retained);
+}
