@@ -7,10 +7,9 @@ use super::Analysis;
 use super::names::ClassId;
 use crate::graph::HeapGraph;
 
-/// A class key: the class, split by constructor location for `object` nodes that have one.
+/// The key of a class split by constructor location (`object` nodes that have one).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum InternalKey {
-    Class(ClassId),
     Located { script_id: u32, line: u32, column: u32, name: String },
 }
 
@@ -36,30 +35,53 @@ pub struct ClassAggregate {
 /// The Summary rows, in first-seen order, with DevTools' public-key collision rule applied
 /// (of two rows whose keys print the same, the one first seen later in node order is kept).
 pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn(u32) -> bool>) -> Vec<ClassAggregate> {
-    let location_of: HashMap<u32, (u32, u32, u32)> =
-        graph.locations.iter().map(|l| (l.node, (l.script_id, l.line, l.column))).collect();
-    let key_of = |v: u32| -> InternalKey {
-        let class = analysis.classes.class_of[v as usize];
-        if graph.node_type(v) == analysis.kinds.object
-            && let Some(&(script_id, line, column)) = location_of.get(&v)
-        {
-            return InternalKey::Located { script_id, line, column, name: analysis.class_name(graph, v).to_string() };
+    // Locations by node (the last entry for a node wins), behind a bit test.
+    let mut has_location = super::bits::BitVec::zeros(graph.node_count());
+    let mut location_of: HashMap<u32, (u32, u32, u32)> = HashMap::new();
+    for l in &graph.locations {
+        has_location.set(l.node as usize);
+        location_of.insert(l.node, (l.script_id, l.line, l.column));
+    }
+    // Dense row lookup for unlocated classes.
+    let strings = graph.strings.len();
+    let detached = analysis.dom.new_names.len();
+    let dense = |class: ClassId| -> usize {
+        match class {
+            ClassId::Raw(i) => i as usize,
+            ClassId::Detached(i) => strings + i as usize,
+            ClassId::Appended(i) => strings + detached + i as usize,
         }
-        InternalKey::Class(class)
     };
+    let mut row_of_class: Vec<u32> = vec![u32::MAX; strings + detached + analysis.classes.appended.len()];
+    let mut located: HashMap<InternalKey, usize> = HashMap::new();
     let passes = |v: u32| filter.is_none_or(|f| f(v));
     let mut rows: Vec<ClassAggregate> = Vec::new();
-    let mut index: HashMap<InternalKey, usize> = HashMap::new();
     let mut key_index_of_node: Vec<u32> = vec![u32::MAX; graph.node_count()];
+    let object = analysis.kinds.object;
     for v in 0..graph.node_count() as u32 {
         let self_size = analysis.self_sizes[v as usize];
-        if !passes(v) || self_size == 0 {
+        if self_size == 0 || !passes(v) {
             continue;
         }
-        let key = key_of(v);
+        let class = analysis.classes.class_of[v as usize];
+        let location = if graph.node_type(v) == object && has_location.get(v as usize) {
+            location_of.get(&v).copied()
+        } else {
+            None
+        };
+        let existing = match location {
+            None => {
+                let row = row_of_class[dense(class)];
+                (row != u32::MAX).then_some(row as usize)
+            }
+            Some((script_id, line, column)) => {
+                let name = analysis.class_name(graph, v).to_string();
+                located.get(&InternalKey::Located { script_id, line, column, name }).copied()
+            }
+        };
         let distance = analysis.distance[v as usize];
-        let i = match index.get(&key) {
-            Some(&i) => {
+        let i = match existing {
+            Some(i) => {
                 let row = &mut rows[i];
                 row.count += 1;
                 row.self_size += self_size;
@@ -69,9 +91,14 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
             }
             None => {
                 let name = analysis.class_name(graph, v).to_string();
-                let public = match &key {
-                    InternalKey::Class(_) => format!(",{name}"),
-                    InternalKey::Located { script_id, line, column, name } => {
+                let i = rows.len();
+                let public = match location {
+                    None => {
+                        row_of_class[dense(class)] = i as u32;
+                        format!(",{name}")
+                    }
+                    Some((script_id, line, column)) => {
+                        located.insert(InternalKey::Located { script_id, line, column, name: name.clone() }, i);
                         format!("{script_id},{line},{column},{name}")
                     }
                 };
@@ -84,8 +111,7 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
                     distance,
                     nodes: vec![v],
                 });
-                index.insert(key, rows.len() - 1);
-                rows.len() - 1
+                i
             }
         };
         key_index_of_node[v as usize] = i as u32;

@@ -35,33 +35,22 @@ impl WeakMapNames {
         let pattern = r"^[0-9]+(?<dup> / part of key \([^\n\r\u{2028}\u{2029}]*? @[0-9]+\) -> value \([^\n\r\u{2028}\u{2029}]*? @[0-9]+\) pair in WeakMap \(table @(?<tid>[0-9]+)\))$";
         let Ok(regex) = Regex::new(pattern) else { return Self::default() };
         let strings = graph.strings.len();
-        let candidates: Vec<bool> = (0..graph.node_count() as u32)
-            .into_par_iter()
-            .fold(
-                || vec![false; 0],
-                |mut seen, v| {
-                    for e in graph.edges_of(v) {
-                        if graph.edge_type(e) == kinds.e_internal {
-                            if seen.is_empty() {
-                                seen = vec![false; strings];
-                            }
-                            if let Some(slot) = seen.get_mut(graph.edge_name_or_index(e) as usize) {
-                                *slot = true;
-                            }
-                        }
+        // One bit per string: used as the name of some internal edge.
+        let used: Vec<std::sync::atomic::AtomicU64> =
+            (0..strings.div_ceil(64)).map(|_| std::sync::atomic::AtomicU64::new(0)).collect();
+        (0..graph.node_count() as u32).into_par_iter().with_min_len(4096).for_each(|v| {
+            for e in graph.edges_of(v) {
+                if graph.edge_type(e) == kinds.e_internal {
+                    let name = graph.edge_name_or_index(e) as usize;
+                    if let Some(word) = used.get(name / 64) {
+                        word.fetch_or(1 << (name % 64), std::sync::atomic::Ordering::Relaxed);
                     }
-                    seen
-                },
-            )
-            .reduce(Vec::new, |a, b| {
-                if a.is_empty() {
-                    return b;
                 }
-                if b.is_empty() {
-                    return a;
-                }
-                a.iter().zip(&b).map(|(x, y)| *x || *y).collect()
-            });
+            }
+        });
+        let candidates: Vec<bool> = (0..strings)
+            .map(|i| (used[i / 64].load(std::sync::atomic::Ordering::Relaxed) >> (i % 64)) & 1 == 1)
+            .collect();
         let mut parsed: Vec<(u32, String, u64)> = candidates
             .par_iter()
             .enumerate()

@@ -108,7 +108,7 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
     let dom = dom::propagate(graph, &kinds);
     let names = NodeNames { graph, renamed: &dom.renamed, new_names: &dom.new_names, renamed_bits: &dom.renamed_bits };
     let (weak_maps, mut flags) =
-        rayon::join(|| WeakMapNames::find(graph, &kinds), || compute_flags(graph, &kinds, &names, &dom));
+        rayon::join(|| WeakMapNames::find(graph, &kinds), || compute_flags(graph, &kinds, &names));
     progress.set_done(1);
     check(progress)?;
     let page_object = BitVec::from_blocks(n, |start, words| {
@@ -179,22 +179,31 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
     })
 }
 
-/// Queriable and page-object flags (spec §2.3); detached-DOM flags are set after.
-fn compute_flags(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, _dom: &DomState) -> Vec<u8> {
-    let n = graph.node_count();
-    let mut flags = vec![0u8; n];
+/// Queriable and page-object flags (spec §2.3); detached-DOM flags are set after. The two
+/// reachability passes are independent and run concurrently.
+fn compute_flags(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> Vec<u8> {
+    let (queriable, page) = rayon::join(|| queriable_nodes(graph, kinds), || page_objects(graph, kinds, names));
+    queriable
+        .iter()
+        .zip(&page)
+        .map(|(&q, &p)| if q { FLAG_QUERIABLE } else { 0 } | if p { FLAG_PAGE_OBJECT } else { 0 })
+        .collect()
+}
+
+/// DFS from the root's non-synthetic children over edges that are not hidden, internal or weak.
+fn queriable_nodes(graph: &HeapGraph, kinds: &Kinds) -> Vec<bool> {
+    let mut marked = vec![false; graph.node_count()];
     let root = graph.root();
-    // Queriable: DFS from user-root children over non-hidden/internal/weak edges.
     let mut stack: Vec<u32> =
         graph.edges_of(root).map(|e| graph.edge_target(e)).filter(|&t| graph.node_type(t) != kinds.synthetic).collect();
     while let Some(v) = stack.pop() {
-        if flags[v as usize] & FLAG_QUERIABLE != 0 {
+        if marked[v as usize] {
             continue;
         }
-        flags[v as usize] |= FLAG_QUERIABLE;
+        marked[v as usize] = true;
         for e in graph.edges_of(v) {
             let t = graph.edge_target(e);
-            if flags[t as usize] & FLAG_QUERIABLE != 0 {
+            if marked[t as usize] {
                 continue;
             }
             let ty = graph.edge_type(e);
@@ -204,7 +213,14 @@ fn compute_flags(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, _dom: 
             stack.push(t);
         }
     }
-    // Page objects: from the root's shortcut targets and its (Document DOM trees) element.
+    marked
+}
+
+/// Everything reachable over non-weak edges from the root's shortcut targets and its
+/// `(Document DOM trees)` element.
+fn page_objects(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> Vec<bool> {
+    let mut marked = vec![false; graph.node_count()];
+    let root = graph.root();
     let mut stack: Vec<u32> = Vec::new();
     for e in graph.edges_of(root) {
         let ty = graph.edge_type(e);
@@ -215,21 +231,21 @@ fn compute_flags(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, _dom: 
             ty == kinds.e_shortcut
         };
         if seed {
-            flags[t as usize] |= FLAG_PAGE_OBJECT;
+            marked[t as usize] = true;
             stack.push(t);
         }
     }
     while let Some(v) = stack.pop() {
         for e in graph.edges_of(v) {
             let t = graph.edge_target(e);
-            if flags[t as usize] & FLAG_PAGE_OBJECT != 0 || graph.edge_type(e) == kinds.e_weak {
+            if marked[t as usize] || graph.edge_type(e) == kinds.e_weak {
                 continue;
             }
-            flags[t as usize] |= FLAG_PAGE_OBJECT;
+            marked[t as usize] = true;
             stack.push(t);
         }
     }
-    flags
+    marked
 }
 
 /// A preorder of the dominator tree, by counting sort of children per dominator.

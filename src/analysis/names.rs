@@ -48,8 +48,25 @@ pub fn js_len(s: &str) -> usize {
 }
 
 /// Compares two strings in UTF-16 code unit order, as JavaScript's `<`.
+///
+/// UTF-8 byte order is code point order, which differs from UTF-16 order only between a
+/// supplementary character (a surrogate pair in UTF-16) and one in U+E000..=U+FFFF.
 pub fn js_cmp(a: &str, b: &str) -> Ordering {
-    a.encode_utf16().cmp(b.encode_utf16())
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let common = x.iter().zip(y).take_while(|(p, q)| p == q).count();
+    if common == x.len() || common == y.len() {
+        return x.len().cmp(&y.len());
+    }
+    let mut start = common;
+    while start > 0 && (x[start] & 0xC0) == 0x80 {
+        start -= 1;
+    }
+    let (ca, cb) = match (a[start..].chars().next(), b[start..].chars().next()) {
+        (Some(ca), Some(cb)) => (u32::from(ca), u32::from(cb)),
+        _ => return x.cmp(y),
+    };
+    let utf16_key = |c: u32| if c >= 0x10000 { 0xD800 + ((c - 0x10000) >> 10) } else { c };
+    utf16_key(ca).cmp(&utf16_key(cb)).then_with(|| x.cmp(y))
 }
 
 /// DevTools' `formatPropertyName`: names containing `,'"{}` become JSON string literals.

@@ -171,3 +171,15 @@ fn the_cache_map_retains_its_entries() {
     let users_retained: u64 = users.nodes.iter().map(|&v| analysis.retained[v as usize]).sum();
     assert!(analysis.retained[cache as usize] >= users_retained);
 }
+
+#[test]
+fn property_names_sort_in_javascript_string_order() {
+    use heapscope::analysis::names::js_cmp;
+    let samples =
+        ["", "a", "ab", "b", "Z", "é", "\u{E000}", "\u{FFFD}", "😀", "😁", "\u{10000}", "a😀", "a\u{FFFF}", "ä"];
+    for a in samples {
+        for b in samples {
+            assert_eq!(js_cmp(a, b), a.encode_utf16().cmp(b.encode_utf16()), "{a:?} vs {b:?}");
+        }
+    }
+}
