@@ -118,7 +118,7 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
     }
     // Retained sizes: walk the dominator tree; a class is "open" inside the subtree of its
     // outermost counted object, and objects of an open class are not counted again.
-    let dominator_children = children_of(&analysis.dominator, &analysis.dominator_order, graph.root());
+    let dominator_children = super::tree::DominatorChildren::new(&analysis.dominator, graph.root());
     let mut open = vec![false; rows.len()];
     let mut stack: Vec<(u32, bool)> = vec![(graph.root(), false)];
     while let Some((v, closing)) = stack.pop() {
@@ -147,41 +147,4 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
         keep[i] = true;
     }
     rows.into_iter().zip(keep).filter(|(_, k)| *k).map(|(r, _)| r).collect()
-}
-
-/// Children lists of the dominator tree (CSR).
-pub struct DominatorChildren {
-    first: Vec<u32>,
-    children: Vec<u32>,
-}
-
-impl DominatorChildren {
-    /// The nodes `v` immediately dominates.
-    pub fn get(&self, v: u32) -> &[u32] {
-        &self.children[self.first[v as usize] as usize..self.first[v as usize + 1] as usize]
-    }
-}
-
-/// Builds the children lists from the immediate dominators; children follow `order`.
-pub fn children_of(dominator: &[u32], order: &[u32], root: u32) -> DominatorChildren {
-    let n = dominator.len();
-    let mut first = vec![0u32; n + 1];
-    for (v, &d) in dominator.iter().enumerate() {
-        if v as u32 != root {
-            first[d as usize + 1] += 1;
-        }
-    }
-    for i in 0..n {
-        first[i + 1] += first[i];
-    }
-    let mut cursor = first.clone();
-    let mut children = vec![0u32; n.saturating_sub(1)];
-    for &v in order {
-        if v != root {
-            let d = dominator[v as usize] as usize;
-            children[cursor[d] as usize] = v;
-            cursor[d] += 1;
-        }
-    }
-    DominatorChildren { first, children }
 }

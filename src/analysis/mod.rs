@@ -14,12 +14,11 @@ pub mod kinds;
 pub mod names;
 pub mod sizes;
 pub mod statistics;
+pub mod tree;
 
 pub mod distances;
 
 use std::collections::HashSet;
-
-use rayon::prelude::*;
 
 use crate::error::ErrorKind;
 use crate::graph::HeapGraph;
@@ -248,33 +247,14 @@ fn page_objects(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> Vec<
     marked
 }
 
-/// A preorder of the dominator tree, by counting sort of children per dominator.
+/// A preorder of the dominator tree (children in node order).
 fn dominator_preorder(dominator: &[u32], root: u32) -> Vec<u32> {
-    let n = dominator.len();
-    let mut first_child = vec![0u32; n + 1];
-    for (v, &d) in dominator.iter().enumerate() {
-        if v as u32 != root {
-            first_child[d as usize + 1] += 1;
-        }
-    }
-    for i in 0..n {
-        first_child[i + 1] += first_child[i];
-    }
-    let mut cursor = first_child.clone();
-    let mut children = vec![0u32; n.saturating_sub(1)];
-    for (v, &d) in dominator.iter().enumerate() {
-        if v as u32 != root {
-            children[cursor[d as usize] as usize] = v as u32;
-            cursor[d as usize] += 1;
-        }
-    }
-    let mut order = Vec::with_capacity(n);
+    let children = tree::DominatorChildren::new(dominator, root);
+    let mut order = Vec::with_capacity(dominator.len());
     let mut stack = vec![root];
     while let Some(v) = stack.pop() {
         order.push(v);
-        let range = first_child[v as usize] as usize..first_child[v as usize + 1] as usize;
-        stack.extend(children[range].iter().rev());
+        stack.extend(children.get(v).iter().rev());
     }
-    let _ = order.par_iter().count();
     order
 }
