@@ -29,8 +29,17 @@ pub struct DominatorGraph<'a> {
 /// Sentinel for "not numbered yet".
 const UNSEEN: u32 = u32::MAX;
 
-/// Returns each node's immediate dominator (the root's is the root).
-pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool) -> Option<Vec<u32>> {
+/// Immediate dominators and the order they were found in.
+pub struct Dominators {
+    /// Each node's immediate dominator (the root's is the root).
+    pub idom: Vec<u32>,
+    /// The nodes reached from the root or an orphan, in DFS preorder: every node comes after
+    /// its immediate dominator. Nodes not listed (cliques) are dominated by the root.
+    pub preorder: Vec<u32>,
+}
+
+/// Computes each node's immediate dominator.
+pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool) -> Option<Dominators> {
     let n = g.first_edge.len() - 1;
     let root = g.root as usize;
     // Preorder numbers start at 1 so that 0 can stand for the virtual super-root edge.
@@ -137,7 +146,7 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
         idom[order[w] as usize] = order[idom_index[w] as usize];
     }
     idom[root] = g.root;
-    Some(idom)
+    Some(Dominators { idom, preorder: order })
 }
 
 /// The minimum semidominator on the path from `v` up to (not including) the root of its

@@ -59,8 +59,6 @@ pub struct Analysis {
     pub classes: ClassNames,
     /// Statistics (code, strings, arrays, ...).
     pub statistics: Statistics,
-    /// A preorder of the dominator tree (every dominator before what it dominates).
-    pub dominator_order: Vec<u32>,
 }
 
 impl Analysis {
@@ -124,10 +122,11 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
     drop(page_object);
     check(progress)?;
 
-    progress.phase(Phase::Analysis("dominators"), 1);
+    progress.phase(Phase::Analysis("dominators, distances, classes"), 1);
     let has_user_roots =
         graph.edges_of(graph.root()).any(|e| distances::is_user_root(graph, &kinds, &names, graph.edge_target(e)));
-    let ((dominator, self_sizes), distance) = rayon::join(
+    // Four independent steps; the pool balances them over its threads.
+    let ((dominator, self_sizes), (distance, classes)) = rayon::join(
         || {
             rayon::join(
                 || {
@@ -145,37 +144,29 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
                 || sizes::transferred_self_sizes(graph, &kinds, &names, has_user_roots),
             )
         },
-        || distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new()),
+        || {
+            rayon::join(
+                || distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new()),
+                || names::class_names(&names, &kinds),
+            )
+        },
     );
-    let dominator = dominator.ok_or(ErrorKind::Cancelled)?;
+    let dominators::Dominators { idom: dominator, preorder } = dominator.ok_or(ErrorKind::Cancelled)?;
     check(progress)?;
 
     progress.phase(Phase::Analysis("retained sizes"), 1);
-    let dominator_order = dominator_preorder(&dominator, graph.root());
-    let retained = sizes::retained_sizes(&self_sizes, &dominator, &dominator_order, graph.root());
+    let retained = sizes::retained_sizes(&self_sizes, &dominator, &preorder, graph.root());
+    drop(preorder);
     check(progress)?;
 
-    progress.phase(Phase::Analysis("classes"), 1);
-    let classes = names::class_names(&names, &kinds);
+    progress.phase(Phase::Analysis("statistics"), 1);
     for (v, flag) in flags.iter_mut().enumerate() {
         if kinds.native == graph.node_type(v as u32) && dom.state[v] == dom::DETACHED {
             *flag |= FLAG_DETACHED_DOM;
         }
     }
     let statistics = statistics::compute(graph, &kinds, &names, &self_sizes, retained[graph.root() as usize]);
-    Ok(Analysis {
-        kinds,
-        dom,
-        flags,
-        weak_maps,
-        self_sizes,
-        dominator,
-        retained,
-        distance,
-        classes,
-        statistics,
-        dominator_order,
-    })
+    Ok(Analysis { kinds, dom, flags, weak_maps, self_sizes, dominator, retained, distance, classes, statistics })
 }
 
 /// Queriable and page-object flags (spec §2.3); detached-DOM flags are set after. The two
@@ -245,16 +236,4 @@ fn page_objects(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> Vec<
         }
     }
     marked
-}
-
-/// A preorder of the dominator tree (children in node order).
-fn dominator_preorder(dominator: &[u32], root: u32) -> Vec<u32> {
-    let children = tree::DominatorChildren::new(dominator, root);
-    let mut order = Vec::with_capacity(dominator.len());
-    let mut stack = vec![root];
-    while let Some(v) = stack.pop() {
-        order.push(v);
-        stack.extend(children.get(v).iter().rev());
-    }
-    order
 }

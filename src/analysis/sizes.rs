@@ -64,10 +64,15 @@ pub fn transferred_self_sizes(
 }
 
 /// Retained sizes: a node's own size plus the retained sizes of the nodes it immediately
-/// dominates. `order` lists the nodes so that every dominator comes before the nodes it
-/// dominates (e.g. a DFS preorder of the dominator tree).
+/// dominates. `order` lists the reached nodes so that every dominator comes before the nodes
+/// it dominates; nodes missing from it are dominated by the root and retain only themselves.
 pub fn retained_sizes(self_sizes: &[u64], dominator: &[u32], order: &[u32], root: u32) -> Vec<u64> {
     let mut retained = self_sizes.to_vec();
+    let mut listed = vec![false; self_sizes.len()];
+    for &v in order {
+        listed[v as usize] = true;
+    }
+    let unlisted: u64 = listed.iter().zip(self_sizes).filter(|(l, _)| !**l).map(|(_, &s)| s).sum();
     for &v in order.iter().rev() {
         if v == root {
             continue;
@@ -75,5 +80,6 @@ pub fn retained_sizes(self_sizes: &[u64], dominator: &[u32], order: &[u32], root
         let d = dominator[v as usize];
         retained[d as usize] += retained[v as usize];
     }
+    retained[root as usize] += unlisted;
     retained
 }
