@@ -53,6 +53,9 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
         }
     };
     let mut row_of_class: Vec<u32> = vec![u32::MAX; strings + detached + analysis.classes.appended.len()];
+    // Located rows by (location, class); DevTools keys them by the class *text*, so a new
+    // (location, class) pair is first looked up by text.
+    let mut located_by_id: HashMap<(u32, u32, u32, ClassId), usize> = HashMap::new();
     let mut located: HashMap<InternalKey, usize> = HashMap::new();
     let passes = |v: u32| filter.is_none_or(|f| f(v));
     let mut rows: Vec<ClassAggregate> = Vec::new();
@@ -74,10 +77,17 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
                 let row = row_of_class[dense(class)];
                 (row != u32::MAX).then_some(row as usize)
             }
-            Some((script_id, line, column)) => {
-                let name = analysis.class_name(graph, v).to_string();
-                located.get(&InternalKey::Located { script_id, line, column, name }).copied()
-            }
+            Some((script_id, line, column)) => match located_by_id.get(&(script_id, line, column, class)) {
+                Some(&row) => Some(row),
+                None => {
+                    let name = analysis.class_name(graph, v).to_string();
+                    let row = located.get(&InternalKey::Located { script_id, line, column, name }).copied();
+                    if let Some(row) = row {
+                        located_by_id.insert((script_id, line, column, class), row);
+                    }
+                    row
+                }
+            },
         };
         let distance = analysis.distance[v as usize];
         let i = match existing {
@@ -99,6 +109,7 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
                     }
                     Some((script_id, line, column)) => {
                         located.insert(InternalKey::Located { script_id, line, column, name: name.clone() }, i);
+                        located_by_id.insert((script_id, line, column, class), i);
                         format!("{script_id},{line},{column},{name}")
                     }
                 };
@@ -119,23 +130,47 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
     // Retained sizes: walk the dominator tree; a class is "open" inside the subtree of its
     // outermost counted object, and objects of an open class are not counted again.
     let dominator_children = super::tree::DominatorChildren::new(&analysis.dominator, graph.root());
-    let mut open = vec![false; rows.len()];
-    let mut stack: Vec<(u32, bool)> = vec![(graph.root(), false)];
-    while let Some((v, closing)) = stack.pop() {
-        let row = key_index_of_node[v as usize];
-        if closing {
-            open[row as usize] = false;
-            continue;
-        }
-        let children = dominator_children.get(v);
-        if row != u32::MAX && !open[row as usize] {
-            rows[row as usize].retained_size += analysis.retained[v as usize];
-            if !children.is_empty() {
-                open[row as usize] = true;
-                stack.push((v, true));
+    let root = graph.root();
+    let row_count = rows.len();
+    // The root opens nothing (it has no row when its size is zero, and it is counted alone
+    // otherwise), so the subtrees of its children are independent: walk them in parallel.
+    let walk = |start: u32| -> Vec<u64> {
+        let mut sums = vec![0u64; row_count];
+        let mut open = vec![false; row_count];
+        let mut stack: Vec<(u32, bool)> = vec![(start, false)];
+        while let Some((v, closing)) = stack.pop() {
+            let row = key_index_of_node[v as usize];
+            if closing {
+                open[row as usize] = false;
+                continue;
             }
+            let children = dominator_children.get(v);
+            if row != u32::MAX && !open[row as usize] {
+                sums[row as usize] += analysis.retained[v as usize];
+                if !children.is_empty() {
+                    open[row as usize] = true;
+                    stack.push((v, true));
+                }
+            }
+            stack.extend(children.iter().map(|&c| (c, false)));
         }
-        stack.extend(children.iter().map(|&c| (c, false)));
+        sums
+    };
+    let root_row = key_index_of_node[root as usize];
+    let sums = if root_row != u32::MAX {
+        // A counted root retains everything; nothing below it counts for its own class.
+        walk(root)
+    } else {
+        use rayon::prelude::*;
+        dominator_children
+            .get(root)
+            .par_iter()
+            .with_min_len(64)
+            .map(|&c| walk(c))
+            .reduce(|| vec![0u64; row_count], |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect())
+    };
+    for (row, sum) in rows.iter_mut().zip(sums) {
+        row.retained_size = sum;
     }
     // Public-key collisions: later first-seen rows replace earlier ones.
     let mut by_public: HashMap<String, usize> = HashMap::new();

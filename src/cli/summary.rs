@@ -54,10 +54,12 @@ pub fn sort_rows(rows: &mut [ClassAggregate], sort: SortKey) {
 /// Runs `summary`.
 pub fn run(path: &Path, options: &SummaryOptions<'_>) -> anyhow::Result<ExitCode> {
     let filter = options.filter.map(regex::Regex::new).transpose()?;
-    let analyzed = load_and_analyze(path)?;
+    let mut analyzed = load_and_analyze(path)?;
+    let started = std::time::Instant::now();
+    let mut rows = aggregates(&analyzed.graph, &analyzed.analysis, None);
+    analyzed.phases.push((crate::progress::Phase::Analysis("class summary"), started.elapsed()));
     let (graph, analysis) = (&analyzed.graph, &analyzed.analysis);
     let total = analysis.total_size(graph).max(1);
-    let mut rows = aggregates(graph, analysis, None);
     if let Some(filter) = &filter {
         rows.retain(|r| filter.is_match(&r.name));
     }
