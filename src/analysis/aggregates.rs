@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use super::Analysis;
-use super::names::ClassId;
 use crate::graph::HeapGraph;
 
 /// The key of a class split by constructor location (`object` nodes that have one).
@@ -42,20 +41,11 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
         has_location.set(l.node as usize);
         location_of.insert(l.node, (l.script_id, l.line, l.column));
     }
-    // Dense row lookup for unlocated classes.
-    let strings = graph.strings.len();
-    let detached = analysis.dom.new_names.len();
-    let dense = |class: ClassId| -> usize {
-        match class {
-            ClassId::Raw(i) => i as usize,
-            ClassId::Detached(i) => strings + i as usize,
-            ClassId::Appended(i) => strings + detached + i as usize,
-        }
-    };
-    let mut row_of_class: Vec<u32> = vec![u32::MAX; strings + detached + analysis.classes.appended.len()];
+    // Dense row lookup for unlocated classes, by packed class.
+    let mut row_of_class: Vec<u32> = vec![u32::MAX; analysis.classes.packed_count()];
     // Located rows by (location, class); DevTools keys them by the class *text*, so a new
     // (location, class) pair is first looked up by text.
-    let mut located_by_id: HashMap<(u32, u32, u32, ClassId), usize> = HashMap::new();
+    let mut located_by_id: HashMap<(u32, u32, u32, u32), usize> = HashMap::new();
     let mut located: HashMap<InternalKey, usize> = HashMap::new();
     let passes = |v: u32| filter.is_none_or(|f| f(v));
     let mut rows: Vec<ClassAggregate> = Vec::new();
@@ -66,7 +56,7 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
         if self_size == 0 || !passes(v) {
             continue;
         }
-        let class = analysis.classes.class_of[v as usize];
+        let class = analysis.classes.packed_class(v);
         let location = if graph.node_type(v) == object && has_location.get(v as usize) {
             location_of.get(&v).copied()
         } else {
@@ -74,7 +64,7 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
         };
         let existing = match location {
             None => {
-                let row = row_of_class[dense(class)];
+                let row = row_of_class[class as usize];
                 (row != u32::MAX).then_some(row as usize)
             }
             Some((script_id, line, column)) => match located_by_id.get(&(script_id, line, column, class)) {
@@ -104,7 +94,7 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
                 let i = rows.len();
                 let public = match location {
                     None => {
-                        row_of_class[dense(class)] = i as u32;
+                        row_of_class[class as usize] = i as u32;
                         format!(",{name}")
                     }
                     Some((script_id, line, column)) => {

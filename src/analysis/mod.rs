@@ -74,7 +74,7 @@ impl Analysis {
 
     /// A node's class name.
     pub fn class_name<'a>(&'a self, graph: &'a HeapGraph, v: u32) -> &'a str {
-        let class = self.classes.class_of[v as usize];
+        let class = self.classes.class(v);
         match class {
             ClassId::Raw(i) => graph.strings.get(i),
             ClassId::Detached(i) => self.dom.new_names.get(i as usize).map_or("", String::as_str),

@@ -25,12 +25,61 @@ pub enum ClassId {
 
 /// Class names of all nodes.
 pub struct ClassNames {
-    /// The class of each node.
-    pub class_of: Vec<ClassId>,
+    /// The class of each node, packed by [`ClassCodec`] (4 bytes per node).
+    class_of: Vec<u32>,
+    /// How `class_of` is packed.
+    pub codec: ClassCodec,
     /// Appended class name texts.
     pub appended: Vec<String>,
     /// The interface definitions inferred for plain objects, most popular first.
     pub interfaces: Vec<InterfaceDefinition>,
+}
+
+/// Packs a [`ClassId`] into a `u32`: snapshot strings first, then the renamed "Detached "
+/// names, then the appended names. The packed value is also a dense index over all classes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClassCodec {
+    strings: u32,
+    detached: u32,
+}
+
+impl ClassCodec {
+    /// The packed form.
+    pub fn pack(self, class: ClassId) -> u32 {
+        match class {
+            ClassId::Raw(i) => i,
+            ClassId::Detached(i) => self.strings + i,
+            ClassId::Appended(i) => self.strings + self.detached + i,
+        }
+    }
+
+    /// The class of a packed value.
+    pub fn unpack(self, packed: u32) -> ClassId {
+        if packed < self.strings {
+            ClassId::Raw(packed)
+        } else if packed < self.strings + self.detached {
+            ClassId::Detached(packed - self.strings)
+        } else {
+            ClassId::Appended(packed - self.strings - self.detached)
+        }
+    }
+}
+
+impl ClassNames {
+    /// The class of node `v`.
+    pub fn class(&self, v: u32) -> ClassId {
+        self.codec.unpack(self.class_of[v as usize])
+    }
+
+    /// The packed class of node `v`: a dense index over all classes (see [`ClassCodec`]).
+    pub fn packed_class(&self, v: u32) -> u32 {
+        self.class_of[v as usize]
+    }
+
+    /// One more than the largest packed class.
+    pub fn packed_count(&self) -> usize {
+        self.codec.pack(ClassId::Appended(self.appended.len() as u32)) as usize
+    }
 }
 
 /// An inferred interface for plain objects.
@@ -140,7 +189,8 @@ pub fn class_names(names: &NodeNames<'_>, kinds: &Kinds) -> ClassNames {
         by_type.push(intern(&format!("({t})"), &mut appended));
     }
     let n = graph.node_count() as u32;
-    let mut class_of = Vec::with_capacity(n as usize);
+    let codec = ClassCodec { strings: graph.strings.len() as u32, detached: names.new_names.len() as u32 };
+    let mut class_of: Vec<u32> = Vec::with_capacity(n as usize);
     for v in 0..n {
         let ty = graph.node_type(v);
         let class = if ty == kinds.hidden {
@@ -169,11 +219,11 @@ pub fn class_names(names: &NodeNames<'_>, kinds: &Kinds) -> ClassNames {
         } else {
             by_type.get(ty as usize).copied().unwrap_or(hidden)
         };
-        class_of.push(class);
+        class_of.push(codec.pack(class));
     }
     let interfaces = infer_interfaces(graph, kinds, names);
-    apply_interfaces(graph, kinds, names, &interfaces, &mut class_of, &mut appended);
-    ClassNames { class_of, appended, interfaces }
+    apply_interfaces(graph, kinds, names, &interfaces, &mut class_of, codec, &mut appended);
+    ClassNames { class_of, codec, appended, interfaces }
 }
 
 fn is_plain_object(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, v: u32) -> bool {
@@ -256,7 +306,8 @@ pub fn apply_interfaces(
     kinds: &Kinds,
     names: &NodeNames<'_>,
     definitions: &[InterfaceDefinition],
-    class_of: &mut [ClassId],
+    class_of: &mut [u32],
+    codec: ClassCodec,
     appended: &mut Vec<String>,
 ) {
     if definitions.is_empty() {
@@ -344,7 +395,7 @@ pub fn apply_interfaces(
             appended.push(definitions[index].name.clone());
             ClassId::Appended((appended.len() - 1) as u32)
         });
-        class_of[v as usize] = class;
+        class_of[v as usize] = codec.pack(class);
     }
 }
 
