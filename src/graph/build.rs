@@ -44,6 +44,51 @@ pub struct GraphParts {
     pub trace_tree: Vec<TraceTreeNode>,
     /// `samples`, flat.
     pub samples: Vec<u64>,
+    /// The edge and retainer indexes, when a loader built them early (see [`index_edges`]).
+    pub edge_index: Option<EdgeIndex>,
+}
+
+/// The edge index (CSR) and the retainer index (reverse CSR).
+#[derive(Debug, Default)]
+pub struct EdgeIndex {
+    first_edge: Vec<u32>,
+    edge_to: Vec<u32>,
+    first_retainer: Vec<u32>,
+    retainer_node: Vec<u32>,
+    retainer_edge: Vec<u32>,
+}
+
+/// Validates node and edge types and edge targets and builds the edge and retainer indexes.
+/// Needs the nodes and edges but not the strings, so a loader can run it while it parses them.
+/// `node_edge_count` and `edge_to_offset` are consumed (their buffers are reused).
+pub fn index_edges(
+    meta: &SnapshotMeta,
+    node_field_count: usize,
+    node_type: &[u8],
+    node_edge_count: Vec<u32>,
+    edge_type: &[u8],
+    mut edge_to_offset: Vec<u32>,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> KindResult<EdgeIndex> {
+    let node_count = node_type.len();
+    let edge_count = edge_type.len();
+    if u32::try_from(edge_count).is_err() || u32::try_from(node_count).is_err() {
+        return Err(ErrorKind::TooLarge(format!(
+            "{node_count} nodes and {edge_count} edges; at most 2^32 - 1 of each are supported"
+        )));
+    }
+    validate_types(node_type, meta.node_types.len(), edge_type, meta.edge_types.len())?;
+    let first_edge = edge_index(node_edge_count, edge_count)?;
+    if cancelled() {
+        return Err(ErrorKind::Cancelled);
+    }
+    offsets_to_ordinals(&mut edge_to_offset, node_field_count, node_count)?;
+    let edge_to = edge_to_offset;
+    if cancelled() {
+        return Err(ErrorKind::Cancelled);
+    }
+    let (first_retainer, retainer_node, retainer_edge) = retainer_index(&first_edge, &edge_to, node_count);
+    Ok(EdgeIndex { first_edge, edge_to, first_retainer, retainer_node, retainer_edge })
 }
 
 /// Validates the parsed columns and builds the indexed graph.
@@ -60,39 +105,31 @@ pub fn build_graph(parts: GraphParts, progress: &dyn Progress) -> KindResult<Hea
         node_detachedness,
         edge_type,
         edge_name,
-        mut edge_to_offset,
+        edge_to_offset,
         strings,
         locations,
         trace_function_infos,
         trace_tree,
         samples,
+        edge_index: edge_index_parts,
     } = parts;
     let node_count = node_type.len();
-    let edge_count = edge_type.len();
-    progress.phase(Phase::Index, 5);
-    if u32::try_from(edge_count).is_err() || u32::try_from(node_count).is_err() {
-        return Err(ErrorKind::TooLarge(format!(
-            "{node_count} nodes and {edge_count} edges; at most 2^32 - 1 of each are supported"
-        )));
-    }
-    validate_types(&node_type, meta.node_types.len(), &edge_type, meta.edge_types.len())?;
-    validate_names(&node_name, &edge_type, &edge_name, &meta, strings.len())?;
-    let first_edge = edge_index(node_edge_count, edge_count)?;
+    progress.phase(Phase::Index, 3);
+    let index = match edge_index_parts {
+        Some(index) => index,
+        None => index_edges(&meta, node_field_count, &node_type, node_edge_count, &edge_type, edge_to_offset, &|| {
+            progress.is_cancelled()
+        })?,
+    };
     progress.set_done(1);
-    check_cancel(progress)?;
-
-    offsets_to_ordinals(&mut edge_to_offset, node_field_count, node_count)?;
-    let edge_to = edge_to_offset;
+    validate_names(&node_name, &edge_type, &edge_name, &meta, strings.len())?;
     meta.root = root_ordinal(meta.root, node_field_count, node_count)?;
     progress.set_done(2);
     check_cancel(progress)?;
-
-    let (first_retainer, retainer_node, retainer_edge) = retainer_index(&first_edge, &edge_to, node_count);
-    progress.set_done(4);
-    check_cancel(progress)?;
+    let EdgeIndex { first_edge, edge_to, first_retainer, retainer_node, retainer_edge } = index;
 
     let locations = resolve_locations(&locations, &meta.location_fields, node_field_count, node_count)?;
-    progress.set_done(5);
+    progress.set_done(3);
 
     Ok(HeapGraph {
         meta,

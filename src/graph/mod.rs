@@ -13,7 +13,7 @@
 mod build;
 mod strings;
 
-pub use build::{GraphParts, build_graph};
+pub use build::{EdgeIndex as BuiltEdgeIndex, GraphParts, build_graph, index_edges};
 pub use strings::StringTable;
 
 /// A node ordinal: the node's position in the `nodes` array divided by the node field count.

@@ -15,7 +15,7 @@ mod trace_tree;
 pub use header::Header;
 
 use crate::error::{ErrorKind, KindResult};
-use crate::graph::{GraphParts, HeapGraph, build_graph};
+use crate::graph::{GraphParts, HeapGraph, build_graph, index_edges};
 use crate::progress::{Phase, Progress};
 use crate::snapshot::input::{Input, describe_byte};
 use numbers::{Column, parse_rows};
@@ -92,7 +92,29 @@ pub fn parse(input: &mut Input, progress: &dyn Progress) -> KindResult<GraphPart
             }
             "strings" => {
                 progress.phase(Phase::Strings, input.size_hint().map_or(0, |s| s.saturating_sub(input.offset())));
-                strings::parse_strings(input, &mut parts.strings, progress)?;
+                if seen.nodes && seen.edges && parts.edge_index.is_none() {
+                    // The usual order (strings last): index the edges while the strings parse.
+                    let node_edge_count = std::mem::take(&mut parts.node_edge_count);
+                    let edge_to_offset = std::mem::take(&mut parts.edge_to_offset);
+                    let (strings, index) = rayon::join(
+                        || strings::parse_strings(input, &mut parts.strings, progress),
+                        || {
+                            index_edges(
+                                &parts.meta,
+                                parts.node_field_count,
+                                &parts.node_type,
+                                node_edge_count,
+                                &parts.edge_type,
+                                edge_to_offset,
+                                &|| progress.is_cancelled(),
+                            )
+                        },
+                    );
+                    strings?;
+                    parts.edge_index = Some(index?);
+                } else {
+                    strings::parse_strings(input, &mut parts.strings, progress)?;
+                }
                 seen.strings = true;
             }
             "locations" if !header.meta.location_fields.is_empty() => {
