@@ -133,7 +133,10 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     }
 
     // Immediate dominators by nearest common ancestor, in preorder.
-    let mut idom_index: Vec<u32> = parent.iter().take(reached).copied().collect();
+    // The semidominator pass is done: free its arrays before the last ones are allocated.
+    drop((label, ancestor, number, is_orphan, compress_stack));
+    parent.truncate(reached);
+    let mut idom_index = parent;
     for w in 1..reached {
         let mut d = idom_index[w];
         while d > semi[w] {

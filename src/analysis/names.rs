@@ -234,59 +234,83 @@ fn is_plain_object(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, v: u
 fn infer_interfaces(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> Vec<InterfaceDefinition> {
     let plain: Vec<u32> =
         (0..graph.node_count() as u32).into_par_iter().filter(|&v| is_plain_object(graph, kinds, names, v)).collect();
-    let candidates: Vec<Option<(String, Vec<String>)>> = plain
+    // Candidates are counted per thread and merged; each remembers the first node that had it,
+    // so ties sort in first-seen order as DevTools' stable sort leaves them.
+    type Counts = HashMap<String, (u32, usize, Vec<String>)>;
+    let counts: Counts = plain
         .par_iter()
-        .map(|&v| {
-            let mut name = String::from("{");
-            let mut name_len = 1usize;
-            let mut properties = Vec::new();
-            for e in graph.edges_of(v) {
-                if graph.edge_type(e) != kinds.e_property {
-                    continue;
+        .fold(Counts::new, |mut counts, &v| {
+            if let Some((name, properties)) = candidate(graph, kinds, v) {
+                match counts.get_mut(&name) {
+                    Some(entry) => entry.1 += 1,
+                    None => {
+                        counts.insert(name, (v, 1, properties));
+                    }
                 }
-                let edge_name = graph.strings.get(graph.edge_name_or_index(e));
-                if edge_name == "__proto__" {
-                    continue;
-                }
-                let formatted = format_property_name(edge_name);
-                let formatted_len = js_len(&formatted);
-                if name_len > 1 && name_len + formatted_len > MAX_INTERFACE_NAME_LENGTH {
-                    break;
-                }
-                if name_len != 1 {
-                    name.push_str(", ");
-                    name_len += 2;
-                }
-                name.push_str(&formatted);
-                name_len += formatted_len;
-                properties.push(edge_name.to_string());
             }
-            if properties.is_empty() {
-                return None;
-            }
-            name.push('}');
-            Some((name, properties))
+            counts
         })
-        .collect();
-    // Count by name, remembering first-seen order (the sort below is stable).
-    let mut order: Vec<(String, Vec<String>, usize)> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for (name, properties) in candidates.into_iter().flatten() {
-        match index.get(&name) {
-            Some(&i) => order[i].2 += 1,
-            None => {
-                index.insert(name.clone(), order.len());
-                order.push((name, properties, 1));
+        .reduce(Counts::new, |mut a, b| {
+            for (name, (first, count, properties)) in b {
+                match a.get_mut(&name) {
+                    Some(entry) => {
+                        entry.1 += count;
+                        if first < entry.0 {
+                            entry.0 = first;
+                            entry.2 = properties;
+                        }
+                    }
+                    None => {
+                        a.insert(name, (first, count, properties));
+                    }
+                }
             }
-        }
-    }
+            a
+        });
+    let mut order: Vec<(String, Vec<String>, usize, u32)> =
+        counts.into_iter().map(|(name, (first, count, properties))| (name, properties, count, first)).collect();
+    order.sort_by_key(|candidate| candidate.3);
     order.sort_by_key(|candidate| std::cmp::Reverse(candidate.2));
     let min_count = MIN_OBJECT_COUNT_PER_INTERFACE.max(plain.len() as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE);
     order
         .into_iter()
-        .take_while(|(_, _, count)| *count as f64 >= min_count)
-        .map(|(name, properties, _)| InterfaceDefinition { name, properties })
+        .take_while(|(_, _, count, _)| *count as f64 >= min_count)
+        .map(|(name, properties, _, _)| InterfaceDefinition { name, properties })
         .collect()
+}
+
+/// The interface name a plain object proposes (its first properties, up to 120 characters),
+/// and those properties; `None` when it has no property.
+fn candidate(graph: &HeapGraph, kinds: &Kinds, v: u32) -> Option<(String, Vec<String>)> {
+    let mut name = String::from("{");
+    let mut name_len = 1usize;
+    let mut properties = Vec::new();
+    for e in graph.edges_of(v) {
+        if graph.edge_type(e) != kinds.e_property {
+            continue;
+        }
+        let edge_name = graph.strings.get(graph.edge_name_or_index(e));
+        if edge_name == "__proto__" {
+            continue;
+        }
+        let formatted = format_property_name(edge_name);
+        let formatted_len = js_len(&formatted);
+        if name_len > 1 && name_len + formatted_len > MAX_INTERFACE_NAME_LENGTH {
+            break;
+        }
+        if name_len != 1 {
+            name.push_str(", ");
+            name_len += 2;
+        }
+        name.push_str(&formatted);
+        name_len += formatted_len;
+        properties.push(edge_name.to_string());
+    }
+    if properties.is_empty() {
+        return None;
+    }
+    name.push('}');
+    Some((name, properties))
 }
 
 /// A node of the property trie: definitions' sorted property lists, as paths.
