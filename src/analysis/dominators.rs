@@ -102,10 +102,11 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     }
     let reached = order.len();
 
-    // Semidominators, in reverse preorder, with the simple (path-compressing) eval.
+    // Semidominators, in reverse preorder, with the simple (path-compressing) eval. Each
+    // forest entry keeps its ancestor and the smallest semidominator on its compressed path
+    // side by side, so one compression step touches two entries, not four arrays.
     let mut semi: Vec<u32> = (0..reached as u32).collect();
-    let mut label: Vec<u32> = (0..reached as u32).collect();
-    let mut ancestor = vec![UNSEEN; reached];
+    let mut forest: Vec<ForestEntry> = (0..reached as u32).map(|i| ForestEntry { ancestor: UNSEEN, best: i }).collect();
     let mut compress_stack: Vec<u32> = Vec::new();
     for w in (1..reached).rev() {
         if w % 65_536 == 0 && cancelled() {
@@ -124,17 +125,16 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
             if v == UNSEEN {
                 continue; // a clique node: outside the graph being dominated
             }
-            let candidate =
-                if (v as usize) < w { v } else { eval(v, &mut ancestor, &mut label, &semi, &mut compress_stack) };
+            let candidate = if (v as usize) < w { v } else { eval(v, &mut forest, &mut compress_stack) };
             s = s.min(candidate);
         }
         semi[w] = s;
-        ancestor[w] = parent[w];
+        forest[w] = ForestEntry { ancestor: parent[w], best: s };
     }
 
     // Immediate dominators by nearest common ancestor, in preorder.
     // The semidominator pass is done: free its arrays before the last ones are allocated.
-    drop((label, ancestor, number, is_orphan, compress_stack));
+    drop((forest, number, is_orphan, compress_stack));
     parent.truncate(reached);
     let mut idom_index = parent;
     for w in 1..reached {
@@ -152,26 +152,36 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     Some(Dominators { idom, preorder: order })
 }
 
+/// A node of the link-eval forest.
+#[derive(Clone, Copy)]
+struct ForestEntry {
+    /// The parent in the (compressed) forest, or `UNSEEN` for a tree root.
+    ancestor: u32,
+    /// The smallest semidominator on the path from this node up to, not including, the root
+    /// of its tree (the semidominator of LT's `label`).
+    best: u32,
+}
+
 /// The minimum semidominator on the path from `v` up to (not including) the root of its
 /// tree in the forest of processed nodes, compressing the path on the way.
-fn eval(v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32], stack: &mut Vec<u32>) -> u32 {
-    if ancestor[v as usize] == UNSEEN {
-        return semi[v as usize];
+fn eval(v: u32, forest: &mut [ForestEntry], stack: &mut Vec<u32>) -> u32 {
+    let entry = forest[v as usize];
+    if entry.ancestor == UNSEEN {
+        return entry.best;
     }
     // Collect the path to the last node whose ancestor is a tree root.
     stack.clear();
     let mut u = v;
-    while ancestor[ancestor[u as usize] as usize] != UNSEEN {
+    while forest[forest[u as usize].ancestor as usize].ancestor != UNSEEN {
         stack.push(u);
-        u = ancestor[u as usize];
+        u = forest[u as usize].ancestor;
     }
     // Compress from the top down.
     while let Some(x) = stack.pop() {
-        let a = ancestor[x as usize] as usize;
-        if semi[label[a] as usize] < semi[label[x as usize] as usize] {
-            label[x as usize] = label[a];
-        }
-        ancestor[x as usize] = ancestor[a];
+        let a = forest[forest[x as usize].ancestor as usize];
+        let entry = &mut forest[x as usize];
+        entry.best = entry.best.min(a.best);
+        entry.ancestor = a.ancestor;
     }
-    semi[label[v as usize] as usize]
+    forest[v as usize].best
 }
