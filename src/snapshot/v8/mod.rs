@@ -118,31 +118,14 @@ pub fn parse(input: &mut Input, progress: &dyn Progress) -> KindResult<GraphPart
                 seen.strings = true;
             }
             "locations" if !header.meta.location_fields.is_empty() => {
-                let stride = header.meta.location_fields.len();
-                let mut columns: Vec<Column<'_>> = Vec::with_capacity(stride);
-                let mut flat: Vec<Vec<u32>> = vec![Vec::new(); stride];
-                for column in flat.iter_mut() {
-                    columns.push(Column::U32(column));
-                }
-                let rows = parse_rows(input, "locations", &mut columns, 0, progress)?;
-                drop(columns);
-                parts.locations = interleave(&flat, rows as usize);
+                parts.locations = parse_flat(input, "locations", header.meta.location_fields.len(), progress)?;
             }
             "trace_function_infos" if !header.trace_function_info_fields.is_empty() => {
                 let stride = header.trace_function_info_fields.len();
-                let mut flat: Vec<Vec<u32>> = vec![Vec::new(); stride];
-                let mut columns: Vec<Column<'_>> = flat.iter_mut().map(Column::U32).collect();
-                let rows = parse_rows(input, "trace_function_infos", &mut columns, 0, progress)?;
-                drop(columns);
-                parts.trace_function_infos = interleave(&flat, rows as usize);
+                parts.trace_function_infos = parse_flat(input, "trace_function_infos", stride, progress)?;
             }
             "samples" if !header.sample_fields.is_empty() => {
-                let stride = header.sample_fields.len();
-                let mut flat: Vec<Vec<u64>> = vec![Vec::new(); stride];
-                let mut columns: Vec<Column<'_>> = flat.iter_mut().map(Column::U64).collect();
-                let rows = parse_rows(input, "samples", &mut columns, 0, progress)?;
-                drop(columns);
-                parts.samples = interleave(&flat, rows as usize);
+                parts.samples = parse_flat(input, "samples", header.sample_fields.len(), progress)?;
             }
             "trace_tree" => parts.trace_tree = trace_tree::parse_trace_tree(input)?,
             _ => skip::skip_value(input)?,
@@ -158,6 +141,37 @@ pub fn parse(input: &mut Input, progress: &dyn Progress) -> KindResult<GraphPart
         return Err(ErrorKind::MissingSection("strings"));
     }
     Ok(parts)
+}
+
+/// A number type a small flat array is parsed into.
+trait FlatValue: Copy + Clone {
+    fn column(values: &mut Vec<Self>) -> Column<'_>;
+}
+
+impl FlatValue for u32 {
+    fn column(values: &mut Vec<Self>) -> Column<'_> {
+        Column::U32(values)
+    }
+}
+
+impl FlatValue for u64 {
+    fn column(values: &mut Vec<Self>) -> Column<'_> {
+        Column::U64(values)
+    }
+}
+
+/// Parses a small numeric array with `stride` fields per row into one flat vector.
+fn parse_flat<T: FlatValue>(
+    input: &mut Input,
+    array: &'static str,
+    stride: usize,
+    progress: &dyn Progress,
+) -> KindResult<Vec<T>> {
+    let mut flat: Vec<Vec<T>> = vec![Vec::new(); stride];
+    let mut columns: Vec<Column<'_>> = flat.iter_mut().map(T::column).collect();
+    let rows = parse_rows(input, array, &mut columns, 0, progress)?;
+    drop(columns);
+    Ok(interleave(&flat, rows as usize))
 }
 
 fn interleave<T: Copy>(columns: &[Vec<T>], rows: usize) -> Vec<T> {

@@ -37,11 +37,39 @@ pub fn read_key(input: &mut Input) -> KindResult<String> {
     }
 }
 
+/// Tracks whether a JSON byte stream is inside a string.
+#[derive(Default)]
+struct StringState {
+    in_string: bool,
+    escaped: bool,
+}
+
+impl StringState {
+    /// Feeds one byte. Returns `Some(b)` for a byte outside any string (quotes that open a
+    /// string included), `None` for bytes inside one (the closing quote included).
+    #[inline]
+    fn outside(&mut self, b: u8) -> Option<u8> {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_string = false;
+            }
+            return None;
+        }
+        if b == b'"' {
+            self.in_string = true;
+        }
+        Some(b)
+    }
+}
+
 /// Skips one JSON value of any kind (streaming; nesting depth is only counted).
 pub fn skip_value(input: &mut Input) -> KindResult<()> {
     let mut depth: u64 = 0;
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut strings = StringState::default();
     let mut started = false;
     loop {
         let avail = input.available();
@@ -54,25 +82,17 @@ pub fn skip_value(input: &mut Input) -> KindResult<()> {
         let mut used = 0;
         for &b in avail {
             used += 1;
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == b'"' {
-                    in_string = false;
-                    if depth == 0 {
-                        input.consume(used);
-                        return Ok(());
-                    }
+            let was_in_string = strings.in_string;
+            let Some(b) = strings.outside(b) else {
+                if was_in_string && !strings.in_string && depth == 0 {
+                    // A string at the top: the value ends with its closing quote.
+                    input.consume(used);
+                    return Ok(());
                 }
                 continue;
-            }
+            };
             match b {
-                b'"' => {
-                    in_string = true;
-                    started = true;
-                }
+                b'"' => started = true,
                 b'[' | b'{' => {
                     depth += 1;
                     started = true;
@@ -128,24 +148,13 @@ pub fn read_balanced(input: &mut Input, limit: usize, what: &str) -> KindResult<
         });
     }
     let mut depth = 0u64;
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut strings = StringState::default();
     let mut scanned = 0usize;
     loop {
         let avail = input.available();
         for (i, &b) in avail.iter().enumerate().skip(scanned) {
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == b'"' {
-                    in_string = false;
-                }
-                continue;
-            }
+            let Some(b) = strings.outside(b) else { continue };
             match b {
-                b'"' => in_string = true,
                 b'{' | b'[' => depth += 1,
                 b'}' | b']' => {
                     depth -= 1;
