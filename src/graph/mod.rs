@@ -12,6 +12,7 @@
 
 mod build;
 mod strings;
+pub mod visit;
 
 pub use build::{EdgeIndex as BuiltEdgeIndex, GraphParts, build_graph, index_edges};
 pub use strings::StringTable;

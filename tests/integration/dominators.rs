@@ -187,3 +187,37 @@ fn retained_size_is_self_plus_dominated_children() {
         assert_eq!(a.retained[0], a.self_sizes.iter().sum::<u64>(), "case {case}");
     }
 }
+
+#[test]
+fn petgraph_runs_on_the_heap_graph_itself() {
+    // Graphs where every edge retains (no weak, shortcut or WeakMap edges) and every node is
+    // reachable from the root: there, DevTools' dominators are the plain graph dominators,
+    // which petgraph computes through the heap graph's own visit traits.
+    let mut rng = Rng(7);
+    for case in 0..500 {
+        let n = 2 + rng.below(40);
+        let types: Vec<usize> = (0..n).map(|v| if v == 0 { 1 } else { 0 }).collect();
+        let sizes: Vec<u64> = (0..n).map(|_| rng.below(50) as u64).collect();
+        let edges: Vec<Vec<(usize, usize)>> = (0..n)
+            .map(|v| {
+                let mut list: Vec<(usize, usize)> = (0..rng.below(4)).map(|_| (2, rng.below(n))).collect();
+                // Keep every later node reachable through some earlier one.
+                list.extend((v + 1..n).filter(|_| rng.below(4) == 0).map(|w| (2, w)));
+                list
+            })
+            .collect();
+        let mut g = RandomGraph { types, sizes, edges };
+        for w in 1..n {
+            if !g.edges.iter().take(w).any(|list| list.iter().any(|&(_, t)| t == w)) {
+                let from = rng.below(w);
+                g.edges[from].push((2, w));
+            }
+        }
+        let graph = load(&to_json(&g));
+        let analysis = analyze(&graph, &NoProgress).expect("analysis");
+        let reference = simple_fast(&graph, graph.root());
+        for v in 1..graph.node_count() as u32 {
+            assert_eq!(Some(analysis.dominator[v as usize]), reference.immediate_dominator(v), "case {case}, node {v}");
+        }
+    }
+}
