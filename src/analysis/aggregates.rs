@@ -6,11 +6,9 @@ use std::collections::HashMap;
 use super::Analysis;
 use crate::graph::HeapGraph;
 
-/// The key of a class split by constructor location (`object` nodes that have one).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum InternalKey {
-    Located { script_id: u32, line: u32, column: u32, name: String },
-}
+/// The key of a class split by constructor location (`object` nodes that have one):
+/// script id, line, column and class name, as DevTools keys it.
+type LocatedKey = (u32, u32, u32, String);
 
 /// One Summary row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +44,7 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
     // Located rows by (location, class); DevTools keys them by the class *text*, so a new
     // (location, class) pair is first looked up by text.
     let mut located_by_id: HashMap<(u32, u32, u32, u32), usize> = HashMap::new();
-    let mut located: HashMap<InternalKey, usize> = HashMap::new();
+    let mut located: HashMap<LocatedKey, usize> = HashMap::new();
     let passes = |v: u32| filter.is_none_or(|f| f(v));
     let mut rows: Vec<ClassAggregate> = Vec::new();
     let mut key_index_of_node: Vec<u32> = vec![u32::MAX; graph.node_count()];
@@ -71,7 +69,7 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
                 Some(&row) => Some(row),
                 None => {
                     let name = analysis.class_name(graph, v).to_string();
-                    let row = located.get(&InternalKey::Located { script_id, line, column, name }).copied();
+                    let row = located.get(&(script_id, line, column, name)).copied();
                     if let Some(row) = row {
                         located_by_id.insert((script_id, line, column, class), row);
                     }
@@ -98,7 +96,7 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
                         format!(",{name}")
                     }
                     Some((script_id, line, column)) => {
-                        located.insert(InternalKey::Located { script_id, line, column, name: name.clone() }, i);
+                        located.insert((script_id, line, column, name.clone()), i);
                         located_by_id.insert((script_id, line, column, class), i);
                         format!("{script_id},{line},{column},{name}")
                     }

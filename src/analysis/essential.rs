@@ -48,14 +48,10 @@ impl WeakMapNames {
                 }
             }
         });
-        let candidates: Vec<bool> = (0..strings)
-            .map(|i| (used[i / 64].load(std::sync::atomic::Ordering::Relaxed) >> (i % 64)) & 1 == 1)
-            .collect();
-        let mut parsed: Vec<(u32, String, u64)> = candidates
-            .par_iter()
-            .enumerate()
-            .filter(|(_, used)| **used)
-            .filter_map(|(i, _)| {
+        let mut parsed: Vec<(u32, String, u64)> = (0..strings)
+            .into_par_iter()
+            .filter(|&i| (used[i / 64].load(std::sync::atomic::Ordering::Relaxed) >> (i % 64)) & 1 == 1)
+            .filter_map(|i| {
                 let name = graph.strings.get(i as u32);
                 if !name.ends_with(')') || !name.contains(" pair in WeakMap (table @") {
                     return None;

@@ -423,15 +423,6 @@ pub fn apply_interfaces(
     }
 }
 
-/// The text of a class.
-pub fn class_text<'a>(names: &'a NodeNames<'_>, classes: &'a ClassNames, class: ClassId) -> &'a str {
-    match class {
-        ClassId::Raw(i) => names.graph.strings.get(i),
-        ClassId::Detached(i) => names.new_names.get(i as usize).map_or("", String::as_str),
-        ClassId::Appended(i) => classes.appended.get(i as usize).map_or("", String::as_str),
-    }
-}
-
 /// DevTools' display name of a node: cons strings are flattened (up to 1024 characters),
 /// plain objects are shown as `{a, b, …, z}`, every other node by its raw name.
 pub fn display_name(names: &NodeNames<'_>, kinds: &Kinds, v: u32) -> String {

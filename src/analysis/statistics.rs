@@ -28,6 +28,25 @@ pub struct Statistics {
     pub typed_arrays: u64,
 }
 
+impl Statistics {
+    /// The composition as labelled rows, parts indented under their whole (depth 0 or 1);
+    /// "Other JS objects" is what the V8 heap holds besides the listed kinds.
+    pub fn breakdown(&self) -> [(&'static str, u64, usize); 9] {
+        let other = self.v8heap.saturating_sub(self.code + self.strings + self.js_arrays + self.system);
+        [
+            ("Total", self.total, 0),
+            ("V8 heap", self.v8heap, 0),
+            ("Code", self.code, 1),
+            ("Strings", self.strings, 1),
+            ("JS arrays", self.js_arrays, 1),
+            ("System objects", self.system, 1),
+            ("Other JS objects", other, 1),
+            ("Native", self.native, 0),
+            ("Typed arrays", self.typed_arrays, 1),
+        ]
+    }
+}
+
 /// Computes the statistics from the transferred shallow sizes.
 pub fn compute(
     graph: &HeapGraph,

@@ -138,11 +138,9 @@ impl HeapscopeApp {
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             for job in &self.jobs {
                 ui.horizontal(|ui| {
-                    let (phase, done, total) = job.progress.snapshot();
-                    let phase = phase.map_or("starting", |p| p.name());
+                    let phase = job.progress.snapshot().0.map_or("starting", |p| p.name());
                     ui.label(format!("loading {}: {phase}", job.source.display_name()));
-                    let fraction = if total == 0 { 0.0 } else { (done as f64 / total as f64).min(1.0) as f32 };
-                    ui.add(egui::ProgressBar::new(fraction).desired_width(240.0).show_percentage());
+                    ui.add(egui::ProgressBar::new(job.progress.fraction()).desired_width(240.0).show_percentage());
                     ui.label(format!("{:.1} s", job.elapsed().as_secs_f64()));
                     if ui.button("Cancel").clicked() {
                         job.progress.cancel();

@@ -25,17 +25,9 @@ pub fn show(ui: &mut egui::Ui, loaded: &Loaded) {
         row("Locations", group_digits(graph.locations.len() as u64));
         row("Graph memory", format!("{:.1} MiB", graph.heap_bytes() as f64 / 1048576.0));
         let st = &loaded.analysis.statistics;
-        for (label, value) in [
-            ("Total size", st.total),
-            ("V8 heap", st.v8heap),
-            ("Code", st.code),
-            ("Strings", st.strings),
-            ("JS arrays", st.js_arrays),
-            ("System objects", st.system),
-            ("Native", st.native),
-            ("Typed arrays", st.typed_arrays),
-        ] {
-            row(label, format!("{} ({} bytes)", crate::format::human_size(value), group_digits(value)));
+        for (label, value, depth) in st.breakdown() {
+            let label = format!("{}{label}", "    ".repeat(depth));
+            row(&label, format!("{} ({} bytes)", crate::format::human_size(value), group_digits(value)));
         }
         for (phase, took) in &loaded.phases {
             row(&format!("Phase {}", phase.name()), format!("{:.0} ms", took.as_secs_f64() * 1e3));

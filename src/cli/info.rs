@@ -8,6 +8,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::TerminalProgress;
+use super::load::phases_json;
 use crate::snapshot::{LoadOptions, load_v8_file};
 
 /// Loads the file and prints what it is.
@@ -19,11 +20,7 @@ pub fn run(path: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
     let load = load?;
     let graph = &load.graph;
     let total_ms = started.elapsed().as_secs_f64() * 1e3;
-    let phases: serde_json::Map<String, serde_json::Value> = load
-        .phases
-        .iter()
-        .map(|(phase, took)| (phase.name().to_string(), json!((took.as_secs_f64() * 1e6).round() / 1e3)))
-        .collect();
+    let phases = phases_json(&load.phases);
     let meta = &graph.meta;
     let variant = format!(
         "{} node fields ({}), {} location fields",

@@ -6,25 +6,12 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::TerminalProgress;
-use crate::analysis::analyze;
-use crate::snapshot::{LoadOptions, load_v8_file};
+use super::load::load_and_analyze;
 
 /// Loads and analyzes the file, then prints every node.
 pub fn run(path: &Path, _as_json: bool) -> anyhow::Result<ExitCode> {
-    let progress = TerminalProgress::new();
-    let load = load_v8_file(path, LoadOptions::default(), &progress);
-    let load = match load {
-        Ok(load) => load,
-        Err(e) => {
-            progress.finish();
-            return Err(e.into());
-        }
-    };
-    let graph = &load.graph;
-    let analysis = analyze(graph, &progress).map_err(|kind| crate::Error::new(path, kind));
-    progress.finish();
-    let analysis = analysis?;
+    let analyzed = load_and_analyze(path)?;
+    let (graph, analysis) = (&analyzed.graph, &analyzed.analysis);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for v in 0..graph.node_count() as u32 {
         let i = v as usize;

@@ -24,18 +24,8 @@ pub fn run(path: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
-        let other = s.v8heap.saturating_sub(s.code + s.strings + s.js_arrays + s.system);
-        for (label, value) in [
-            ("Total", s.total),
-            ("V8 heap", s.v8heap),
-            ("  Code", s.code),
-            ("  Strings", s.strings),
-            ("  JS arrays", s.js_arrays),
-            ("  System objects", s.system),
-            ("  Other JS objects", other),
-            ("Native", s.native),
-            ("  Typed arrays", s.typed_arrays),
-        ] {
+        for (label, value, depth) in s.breakdown() {
+            let label = format!("{}{label}", "  ".repeat(depth));
             writeln!(out, "{label:<20} {:>12} {value:>14}", human_size(value))?;
         }
     }

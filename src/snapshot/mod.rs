@@ -159,12 +159,7 @@ pub fn load_v8_file(path: &Path, options: LoadOptions, progress: &dyn Progress) 
     let wrap = |kind| Error::new(path, kind);
     timer.phase(crate::progress::Phase::Read, 0);
     let (detected, mut input) = open(path, options).map_err(wrap)?;
-    if detected.format != Format::V8 {
-        return Err(wrap(ErrorKind::WrongFormat {
-            expected: Format::V8.describe(),
-            found: detected.format.describe(),
-        }));
-    }
+    require_v8(detected.format).map_err(wrap)?;
     let graph = v8::load(&mut input, &timer).map_err(wrap)?;
     Ok(V8Load { graph, detected, phases: timer.finish() })
 }
@@ -176,15 +171,22 @@ pub fn load_v8_bytes(bytes: Vec<u8>, name: &str, options: LoadOptions, progress:
         return Err(wrap(ErrorKind::Empty));
     }
     let size = bytes.len() as u64;
-    let reader: Box<dyn Read + Send> = if bytes.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::Cursor::new(bytes)))
+    // The size of compressed bytes says nothing about the content's size.
+    let (reader, size_hint): (Box<dyn Read + Send>, Option<u64>) = if bytes.starts_with(&[0x1f, 0x8b]) {
+        (Box::new(flate2::read::MultiGzDecoder::new(std::io::Cursor::new(bytes))), None)
     } else {
-        Box::new(std::io::Cursor::new(bytes))
+        (Box::new(std::io::Cursor::new(bytes)), Some(size))
     };
-    let mut input = Input::new(reader, options.chunk_size, Some(size));
-    let format = sniff(&mut input).map_err(wrap)?;
-    if format != Format::V8 {
-        return Err(wrap(ErrorKind::WrongFormat { expected: Format::V8.describe(), found: format.describe() }));
-    }
+    let mut input = Input::new(reader, options.chunk_size, size_hint);
+    require_v8(sniff(&mut input).map_err(wrap)?).map_err(wrap)?;
     v8::load(&mut input, progress).map_err(wrap)
+}
+
+/// Refuses content that is not a V8 snapshot, saying what it is.
+fn require_v8(format: Format) -> KindResult<()> {
+    if format == Format::V8 {
+        Ok(())
+    } else {
+        Err(ErrorKind::WrongFormat { expected: Format::V8.describe(), found: format.describe() })
+    }
 }
