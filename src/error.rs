@@ -155,6 +155,18 @@ pub enum ErrorKind {
         /// The strings array length.
         count: usize,
     },
+    /// A pickle that is not a tracemalloc dump (another object, or a global or opcode that a
+    /// dump never uses).
+    #[error("not a tracemalloc dump: {0}")]
+    NotTracemalloc(String),
+    /// A pickle that breaks the pickle machine's rules (stack underflow, unknown memo entry...).
+    #[error("bad pickle at byte {offset}: {reason}")]
+    BadPickle {
+        /// Byte offset of the opcode in the (decompressed) input.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
     /// The snapshot is larger than this program can index.
     #[error("too large: {0}")]
     TooLarge(String),

@@ -1,7 +1,8 @@
 //! heapscope: a fast analyzer for V8 `.heapsnapshot` files and Python `tracemalloc` dumps.
 //!
 //! - [`snapshot`]: format sniffing and loaders (input).
-//! - [`graph`]: the compact heap graph every analysis reads (the model).
+//! - [`graph`]: the compact heap graph every analysis reads (the V8 model).
+//! - [`traces`]: tracemalloc traces in columns, their statistics, comparison and call tree.
 //! - [`progress`]: progress reporting and cancellation for long-running work.
 //! - [`error`]: load errors that name the file and what is wrong with it.
 //! - [`cli`]: the command-line interface.
@@ -15,6 +16,7 @@ pub mod format;
 pub mod graph;
 pub mod progress;
 pub mod snapshot;
+pub mod traces;
 
 pub use error::{Error, ErrorKind};
 pub use graph::HeapGraph;

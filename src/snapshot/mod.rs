@@ -5,6 +5,7 @@
 //! Python pickle by its protocol opcode.
 
 pub mod input;
+pub mod tracemalloc;
 pub mod v8;
 
 use std::fs::File;
@@ -117,6 +118,12 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> KindResult<usize> {
         }
     }
     Ok(n)
+}
+
+/// Detects a file's format from its content (after inflating a gzip stream's first bytes).
+pub fn detect(path: &Path) -> Result<Detected> {
+    let options = LoadOptions { chunk_size: 64 << 10, memory_map: false };
+    open(path, options).map(|(detected, _)| detected).map_err(|kind| Error::new(path, kind))
 }
 
 /// Looks at the first bytes of the content.

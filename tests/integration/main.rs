@@ -16,3 +16,5 @@ mod dominators;
 mod app_shell;
 // The analysis against DevTools, and the samples' leaks.
 mod v8_analysis;
+// tracemalloc statistics and comparisons against CPython's own output.
+mod tracemalloc_python;
