@@ -18,3 +18,7 @@ mod app_shell;
 mod v8_analysis;
 // tracemalloc statistics and comparisons against CPython's own output.
 mod tracemalloc_python;
+// The tracemalloc loader on hand-built, hostile and broken pickles.
+mod tracemalloc_pickles;
+// The tracemalloc model on the committed samples: counts, call tree, leak ranking.
+mod tracemalloc_model;

@@ -269,3 +269,40 @@ fn cli_compare_json_rows() {
         case["rows"].as_array().expect("rows")[..3].iter().map(|r| r[5].as_str().unwrap_or("")).collect();
     assert_eq!(text.lines().collect::<Vec<_>>(), want);
 }
+
+/// Commands that need one format say so, naming the file, when given the other.
+#[test]
+fn cli_says_which_format_a_command_needs() {
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_heapscope"))
+            .args(args)
+            .current_dir(crate::common::repo_root())
+            .output()
+            .expect("run heapscope");
+        (output.status.code(), String::from_utf8_lossy(&output.stderr).trim().to_string())
+    };
+    let dump = "sample-snapshots/request-history.final.tracemalloc.gz";
+    let v8 = "sample-snapshots/request-history.final.heapsnapshot.gz";
+    assert_eq!(
+        run(&["statistics", dump]),
+        (
+            Some(2),
+            format!(
+                "heapscope: {dump}: `statistics` needs a V8 heap snapshot; this is a tracemalloc dump (try `heapscope \
+                 summary` or `heapscope info`)"
+            )
+        )
+    );
+    assert_eq!(
+        run(&["summary", "--key", "traceback", "--cumulative", dump]),
+        (Some(2), "heapscope: cumulative mode cannot be used with key type 'traceback'".to_string())
+    );
+    let (code, message) = run(&["summary", "--key", "lineno", v8]);
+    assert_eq!(code, Some(2));
+    assert!(message.ends_with("apply to tracemalloc dumps; this is a V8 heap snapshot"), "{message}");
+    let (code, message) = run(&["compare", v8, dump]);
+    assert_eq!(code, Some(2));
+    assert!(message.ends_with("compare takes two files of the same kind"), "{message}");
+    let (code, message) = run(&["info", "--json", dump]);
+    assert_eq!((code, message.as_str()), (Some(0), ""));
+}

@@ -23,8 +23,9 @@ use crate::traces::{FileId, FrameId, FrameTable, NO_FILE, TraceLayout, Traceback
 pub(super) enum Value {
     None,
     Bool(bool),
-    Int(i64),
-    /// An int wider than 64 bits, by index into `big_ints`.
+    /// An int that fits 32 bits (every int a dump stores, in practice).
+    Int(i32),
+    /// A wider int, by index into `big_ints`.
     BigInt(u32),
     /// An int wider than 128 bits (never valid in a dump).
     HugeInt,
@@ -59,6 +60,37 @@ impl Class {
     }
 }
 
+/// A list's items. A run of consecutive traces, which is what every dump's `_traces` list is,
+/// is kept as a range instead of one value per trace.
+#[derive(Debug)]
+pub(super) enum ListItems {
+    /// Traces `range` in order (empty when the range is).
+    Traces(std::ops::Range<u32>),
+    /// Any other items.
+    Values(Vec<Value>),
+}
+
+impl Default for ListItems {
+    fn default() -> Self {
+        ListItems::Traces(0..0)
+    }
+}
+
+impl ListItems {
+    fn push(&mut self, item: Value) {
+        match (&mut *self, item) {
+            (ListItems::Traces(range), Value::Trace(id)) if range.start == range.end => *range = id..id + 1,
+            (ListItems::Traces(range), Value::Trace(id)) if id == range.end => range.end += 1,
+            (ListItems::Values(values), item) => values.push(item),
+            (ListItems::Traces(range), item) => {
+                let mut values: Vec<Value> = range.clone().map(Value::Trace).collect();
+                values.push(item);
+                *self = ListItems::Values(values);
+            }
+        }
+    }
+}
+
 /// Trace columns as the machine fills them.
 #[derive(Default)]
 pub(super) struct TraceColumns {
@@ -73,7 +105,7 @@ pub(super) struct TraceColumns {
 pub(super) struct Machine {
     pub strings: Vec<Box<str>>,
     pub big_ints: Vec<i128>,
-    pub lists: Vec<Vec<Value>>,
+    pub lists: Vec<ListItems>,
     pub dicts: Vec<Vec<(Value, Value)>>,
     pub objects: Vec<(Class, Option<Value>)>,
     pub table: FrameTable,
@@ -161,15 +193,15 @@ impl Machine {
                 0x89 => self.stack.push(Value::Bool(false)),
                 b'K' => {
                     let v = reader.byte("BININT1")?;
-                    self.stack.push(Value::Int(i64::from(v)));
+                    self.stack.push(Value::Int(i32::from(v)));
                 }
                 b'M' => {
                     let v = reader.take(2, "BININT2")?;
-                    self.stack.push(Value::Int(i64::from(u16::from_le_bytes([v[0], v[1]]))));
+                    self.stack.push(Value::Int(i32::from(u16::from_le_bytes([v[0], v[1]]))));
                 }
                 b'J' => {
                     let v = reader.take(4, "BININT")?;
-                    self.stack.push(Value::Int(i64::from(i32::from_le_bytes([v[0], v[1], v[2], v[3]]))));
+                    self.stack.push(Value::Int(i32::from_le_bytes([v[0], v[1], v[2], v[3]])));
                 }
                 0x8a => {
                     let len = usize::from(reader.byte("LONG1")?);
@@ -292,13 +324,13 @@ impl Machine {
                 }
                 // Lists.
                 b']' => {
-                    self.lists.push(Vec::new());
+                    self.lists.push(ListItems::default());
                     self.stack.push(Value::List(self.lists.len() as u32 - 1));
                 }
                 b'l' => {
                     let start = self.pop_mark(at)?;
                     let items = self.stack.split_off(start);
-                    self.lists.push(items);
+                    self.lists.push(ListItems::Values(items));
                     self.stack.push(Value::List(self.lists.len() as u32 - 1));
                 }
                 b'a' => {
@@ -315,7 +347,9 @@ impl Machine {
                         Value::List(list) => list as usize,
                         _ => return Err(bad("APPENDS to something that is not a list".into())),
                     };
-                    self.lists[list].extend(self.stack.drain(start..));
+                    for item in self.stack.drain(start..) {
+                        self.lists[list].push(item);
+                    }
                 }
                 // Dicts.
                 b'}' => {
@@ -458,12 +492,21 @@ impl Machine {
         let mut buf = [fill; 16];
         buf[..len].copy_from_slice(&bytes[..len]);
         let value = i128::from_le_bytes(buf);
-        match i64::try_from(value) {
+        match i32::try_from(value) {
             Ok(small) => Value::Int(small),
             Err(_) => {
                 self.big_ints.push(value);
                 Value::BigInt(self.big_ints.len() as u32 - 1)
             }
+        }
+    }
+
+    /// A line number: an int that fits 64 bits.
+    fn line(&self, value: Value) -> Option<i64> {
+        match value {
+            Value::Int(v) => Some(i64::from(v)),
+            Value::BigInt(i) => i64::try_from(self.big_ints[i as usize]).ok(),
+            _ => None,
         }
     }
 
@@ -535,11 +578,15 @@ impl Machine {
         let items = &self.stack[start..];
         let value = match *items {
             [] => Value::EmptyTuple,
-            [Value::Str(file), Value::Int(line)] => {
+            [Value::Str(file), line] if self.line(line).is_some() => {
+                let line = self.line(line).unwrap_or_default();
                 let file = self.file_of(file);
                 Value::Frame(self.intern_frame(file, line))
             }
-            [Value::None, Value::Int(line)] => Value::Frame(self.intern_frame(NO_FILE, line)),
+            [Value::None, line] if self.line(line).is_some() => {
+                let line = self.line(line).unwrap_or_default();
+                Value::Frame(self.intern_frame(NO_FILE, line))
+            }
             _ if items.iter().all(|v| matches!(v, Value::Frame(_))) => {
                 let frames: Vec<FrameId> = items.iter().map(|v| if let Value::Frame(f) = v { *f } else { 0 }).collect();
                 Value::Traceback(self.intern_traceback(&frames))

@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-use machine::{Class, Machine, Value};
+use machine::{Class, ListItems, Machine, Value};
 
 use crate::error::{Error, ErrorKind, KindResult, Result};
 use crate::progress::{Phase, PhaseTimer, Progress};
@@ -39,11 +39,21 @@ pub fn load_file(path: &Path, progress: &dyn Progress) -> Result<TracemallocLoad
     if meta.is_dir() {
         return Err(wrap(ErrorKind::IsDirectory));
     }
-    let raw = std::fs::read(path).map_err(|e| wrap(e.into()))?;
-    let gzip = raw.starts_with(&[0x1f, 0x8b]);
-    let data = if gzip { inflate(&raw, &timer).map_err(wrap)? } else { raw };
-    let traces = load_pickle(&data, &timer).map_err(wrap)?;
-    Ok(TracemallocLoad { traces, gzip, pickle_bytes: data.len() as u64, phases: timer.finish() })
+    let file = std::fs::File::open(path).map_err(|e| wrap(e.into()))?;
+    if meta.len() == 0 {
+        return Err(wrap(ErrorKind::Empty));
+    }
+    // SAFETY: the map is read-only; a file truncated by another process while it is mapped
+    // makes reads of the lost pages fault, the documented hazard of every mapped reader.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| wrap(e.into()))?;
+    let gzip = map.starts_with(&[0x1f, 0x8b]);
+    let (traces, pickle_bytes) = if gzip {
+        let data = inflate(&map, &timer).map_err(wrap)?;
+        (load_pickle(&data, &timer).map_err(wrap)?, data.len())
+    } else {
+        (load_pickle(&map, &timer).map_err(wrap)?, map.len())
+    };
+    Ok(TracemallocLoad { traces, gzip, pickle_bytes: pickle_bytes as u64, phases: timer.finish() })
 }
 
 /// Loads a tracemalloc dump held in memory (plain or gzip-compressed); `name` names it in errors.
@@ -126,19 +136,24 @@ fn extract(mut machine: Machine, top: Value) -> KindResult<AllocationTraces> {
         .and_then(|v| i64::try_from(v).ok())
         .ok_or_else(|| not_dump("the tracemalloc.Snapshot has no integer traceback_limit"))?;
 
-    let items = std::mem::take(&mut machine.lists[list as usize]);
-    let mut rows = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        match *item {
-            Value::Trace(row) => rows.push(row),
-            other => {
-                return Err(not_dump(format!(
-                    "trace {index} is {}, not a (domain, size, frames, total_nframe) tuple of ints and frames",
-                    machine.describe(other)
-                )));
+    let rows: Vec<u32> = match std::mem::take(&mut machine.lists[list as usize]) {
+        ListItems::Traces(range) => range.collect(),
+        ListItems::Values(items) => {
+            let mut rows = Vec::with_capacity(items.len());
+            for (index, item) in items.iter().enumerate() {
+                match *item {
+                    Value::Trace(row) => rows.push(row),
+                    other => {
+                        return Err(not_dump(format!(
+                            "trace {index} is {}, not a (domain, size, frames, total_nframe) tuple of ints and frames",
+                            machine.describe(other)
+                        )));
+                    }
+                }
             }
+            rows
         }
-    }
+    };
     let columns = std::mem::take(&mut machine.traces);
     let in_order = rows.len() == columns.size.len() && rows.iter().enumerate().all(|(i, &r)| r as usize == i);
     let layout = columns.layout.unwrap_or(TraceLayout::DomainSizeFramesTotal);
