@@ -32,6 +32,8 @@ FILTER_SETS = [
      {"kind": "filter", "inclusive": True, "pattern": "/srv/app/p?rse.py"}],
     [{"kind": "filter", "inclusive": True, "pattern": "*.py", "domain": 0},
      {"kind": "filter", "inclusive": False, "pattern": "*/history.py", "lineno": 5, "domain": 0}],
+    [{"kind": "filter", "inclusive": True, "pattern": "/srv/app/h*.pyc"},
+     {"kind": "filter", "inclusive": False, "pattern": "*render.pyc", "all_frames": True}],
     [{"kind": "domain", "inclusive": True, "domain": 0}],
     [{"kind": "domain", "inclusive": False, "domain": 0}],
 ]

@@ -144,10 +144,10 @@ fn committed_samples_match_python() {
     let new = load(&sample("request-history.final.tracemalloc.gz"));
     let old = load(&sample("request-history.after.tracemalloc.gz"));
     let compared = check_against_python(&expected, &new, Some(&old));
-    // 10 filter sets x 5 groupings, statistics and compare_to: thousands of rows.
+    // 11 filter sets x 5 groupings, statistics and compare_to: thousands of rows.
     assert!(compared > 5_000, "only {compared} rows compared");
-    assert_eq!(expected["statistics"].as_array().map(Vec::len), Some(50));
-    assert_eq!(expected["compare"].as_array().map(Vec::len), Some(50));
+    assert_eq!(expected["statistics"].as_array().map(Vec::len), Some(55));
+    assert_eq!(expected["compare"].as_array().map(Vec::len), Some(55));
 }
 
 /// `python3`, or `None` when it is missing and CI did not ask for it.
