@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 pub enum ErrorKind {
     /// The operating system refused to read the file.
     #[error("cannot read the file: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     /// The path names a directory.
     #[error("is a directory, not a snapshot file")]
     IsDirectory,
@@ -173,6 +173,12 @@ pub enum ErrorKind {
     /// The user cancelled the load.
     #[error("cancelled")]
     Cancelled,
+}
+
+impl From<std::io::Error> for ErrorKind {
+    fn from(err: std::io::Error) -> Self {
+        ErrorKind::Io(err)
+    }
 }
 
 /// A load error, naming the file it came from.

@@ -36,3 +36,52 @@ pub fn group_digits(value: u64) -> String {
     }
     out
 }
+
+/// A signed byte count as a short size (`+1.5 MiB`, `-200 B`).
+pub fn signed_size(bytes: i64) -> String {
+    let sign = if bytes < 0 { "-" } else { "+" };
+    format!("{sign}{}", human_size(bytes.unsigned_abs()))
+}
+
+/// Parses a size such as `1048576`, `512KiB`, `10 MiB`, `1.5GB` or `200k`: `KiB`/`MiB`/`GiB`/
+/// `TiB` and the bare `K`/`M`/`G`/`T` are powers of 1024, `kB`/`MB`/`GB`/`TB` powers of 1000.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let split = trimmed.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("{text:?} is not a size (e.g. 10MiB, 512KiB, 1048576)"))?;
+    let multiplier: f64 = match unit.trim() {
+        "" | "B" | "b" => 1.0,
+        "K" | "k" | "KiB" | "Ki" => 1024.0,
+        "M" | "m" | "MiB" | "Mi" => 1024.0 * 1024.0,
+        "G" | "g" | "GiB" | "Gi" => 1024.0 * 1024.0 * 1024.0,
+        "T" | "t" | "TiB" | "Ti" => 1024.0f64.powi(4),
+        "kB" | "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        other => return Err(format!("unknown size unit {other:?} in {text:?} (use B, KiB, MiB, GiB, kB, MB, GB)")),
+    };
+    let bytes = value * multiplier;
+    if !bytes.is_finite() || bytes > u64::MAX as f64 {
+        return Err(format!("{text:?} is too large"));
+    }
+    Ok(bytes.round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("1048576"), Ok(1_048_576));
+        assert_eq!(parse_size("512KiB"), Ok(524_288));
+        assert_eq!(parse_size("10 MiB"), Ok(10_485_760));
+        assert_eq!(parse_size("1.5GB"), Ok(1_500_000_000));
+        assert_eq!(parse_size("200k"), Ok(204_800));
+        assert_eq!(parse_size("2MB"), Ok(2_000_000));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+    }
+}

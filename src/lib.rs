@@ -3,6 +3,8 @@
 //! - [`snapshot`]: format sniffing and loaders (input).
 //! - [`graph`]: the compact heap graph every analysis reads (the V8 model).
 //! - [`traces`]: tracemalloc traces in columns, their statistics, comparison and call tree.
+//! - [`compare`]: V8 snapshot comparison, three-snapshot leak search, node filters.
+//! - [`export`]: retainer paths and tables to JSON, Markdown, DOT and CSV, written atomically.
 //! - [`progress`]: progress reporting and cancellation for long-running work.
 //! - [`error`]: load errors that name the file and what is wrong with it.
 //! - [`cli`]: the command-line interface.
@@ -11,7 +13,9 @@
 pub mod analysis;
 pub mod app;
 pub mod cli;
+pub mod compare;
 pub mod error;
+pub mod export;
 pub mod format;
 pub mod graph;
 pub mod progress;

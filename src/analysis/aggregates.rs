@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::Analysis;
+use super::names::ClassNames;
 use crate::graph::HeapGraph;
 
 /// The key of a class split by constructor location (`object` nodes that have one):
@@ -32,6 +33,18 @@ pub struct ClassAggregate {
 /// The Summary rows, in first-seen order, with DevTools' public-key collision rule applied
 /// (of two rows whose keys print the same, the one first seen later in node order is kept).
 pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn(u32) -> bool>) -> Vec<ClassAggregate> {
+    aggregates_by(graph, analysis, &analysis.classes, filter)
+}
+
+/// The Summary rows with the nodes classed by `classes` instead of the analysis' own classes
+/// (the Comparison classes the base snapshot with the viewed snapshot's interfaces).
+pub fn aggregates_by(
+    graph: &HeapGraph,
+    analysis: &Analysis,
+    classes: &ClassNames,
+    filter: Option<&dyn Fn(u32) -> bool>,
+) -> Vec<ClassAggregate> {
+    let class_name = |v: u32| classes.text(graph, &analysis.dom.new_names, v);
     // Locations by node (the last entry for a node wins), behind a bit test.
     let mut has_location = super::bits::BitVec::zeros(graph.node_count());
     let mut location_of: HashMap<u32, (u32, u32, u32)> = HashMap::new();
@@ -40,7 +53,7 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
         location_of.insert(l.node, (l.script_id, l.line, l.column));
     }
     // Dense row lookup for unlocated classes, by packed class.
-    let mut row_of_class: Vec<u32> = vec![u32::MAX; analysis.classes.packed_count()];
+    let mut row_of_class: Vec<u32> = vec![u32::MAX; classes.packed_count()];
     // Located rows by (location, class); DevTools keys them by the class *text*, so a new
     // (location, class) pair is first looked up by text.
     let mut located_by_id: HashMap<(u32, u32, u32, u32), usize> = HashMap::new();
@@ -54,7 +67,7 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
         if self_size == 0 || !passes(v) {
             continue;
         }
-        let class = analysis.classes.packed_class(v);
+        let class = classes.packed_class(v);
         let location = if graph.node_type(v) == object && has_location.get(v as usize) {
             location_of.get(&v).copied()
         } else {
@@ -68,7 +81,7 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
             Some((script_id, line, column)) => match located_by_id.get(&(script_id, line, column, class)) {
                 Some(&row) => Some(row),
                 None => {
-                    let name = analysis.class_name(graph, v).to_string();
+                    let name = class_name(v).to_string();
                     let row = located.get(&(script_id, line, column, name)).copied();
                     if let Some(row) = row {
                         located_by_id.insert((script_id, line, column, class), row);
@@ -88,7 +101,7 @@ pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn
                 i
             }
             None => {
-                let name = analysis.class_name(graph, v).to_string();
+                let name = class_name(v).to_string();
                 let i = rows.len();
                 let public = match location {
                     None => {

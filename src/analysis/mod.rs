@@ -12,6 +12,7 @@ pub mod dominators;
 pub mod essential;
 pub mod kinds;
 pub mod names;
+pub mod paths;
 pub mod sizes;
 pub mod statistics;
 pub mod tree;
@@ -27,7 +28,7 @@ use bits::BitVec;
 use dom::DomState;
 use essential::WeakMapNames;
 use kinds::Kinds;
-use names::{ClassId, ClassNames, NodeNames};
+use names::{ClassNames, NodeNames};
 pub use statistics::Statistics;
 
 /// Node flag: reachable from a user root over non-internal strong edges (DevTools' queriable).
@@ -74,12 +75,7 @@ impl Analysis {
 
     /// A node's class name.
     pub fn class_name<'a>(&'a self, graph: &'a HeapGraph, v: u32) -> &'a str {
-        let class = self.classes.class(v);
-        match class {
-            ClassId::Raw(i) => graph.strings.get(i),
-            ClassId::Detached(i) => self.dom.new_names.get(i as usize).map_or("", String::as_str),
-            ClassId::Appended(i) => self.classes.appended.get(i as usize).map_or("", String::as_str),
-        }
+        self.classes.text(graph, &self.dom.new_names, v)
     }
 
     /// A node's display name, as DevTools shows it.

@@ -66,6 +66,15 @@ impl ClassCodec {
 }
 
 impl ClassNames {
+    /// The class name of node `v`; `new_names` are the DOM-state renames (`DomState::new_names`).
+    pub fn text<'a>(&'a self, graph: &'a HeapGraph, new_names: &'a [String], v: u32) -> &'a str {
+        match self.class(v) {
+            ClassId::Raw(i) => graph.strings.get(i),
+            ClassId::Detached(i) => new_names.get(i as usize).map_or("", String::as_str),
+            ClassId::Appended(i) => self.appended.get(i as usize).map_or("", String::as_str),
+        }
+    }
+
     /// The class of node `v`.
     pub fn class(&self, v: u32) -> ClassId {
         self.codec.unpack(self.class_of[v as usize])
@@ -168,6 +177,17 @@ const MIN_OBJECT_PROPORTION_PER_INTERFACE: f64 = 1000.0;
 
 /// Computes every node's class, then infers and applies the interface definitions.
 pub fn class_names(names: &NodeNames<'_>, kinds: &Kinds) -> ClassNames {
+    class_names_with(names, kinds, None)
+}
+
+/// Computes every node's class with the given interface definitions (another snapshot's, as
+/// DevTools' Comparison applies the viewed snapshot's definitions to the base), or with the
+/// ones inferred from this snapshot when `definitions` is `None`.
+pub fn class_names_with(
+    names: &NodeNames<'_>,
+    kinds: &Kinds,
+    definitions: Option<&[InterfaceDefinition]>,
+) -> ClassNames {
     let graph = names.graph;
     let mut appended: Vec<String> = Vec::new();
     let mut appended_index: HashMap<String, u32> = HashMap::new();
@@ -221,7 +241,10 @@ pub fn class_names(names: &NodeNames<'_>, kinds: &Kinds) -> ClassNames {
         };
         class_of.push(codec.pack(class));
     }
-    let interfaces = infer_interfaces(graph, kinds, names);
+    let interfaces = match definitions {
+        Some(definitions) => definitions.to_vec(),
+        None => infer_interfaces(graph, kinds, names),
+    };
     apply_interfaces(graph, kinds, names, &interfaces, &mut class_of, codec, &mut appended);
     ClassNames { class_of, codec, appended, interfaces }
 }

@@ -45,3 +45,30 @@ pub fn phases_json(phases: &[(Phase, Duration)]) -> serde_json::Value {
         .collect();
     serde_json::Value::Object(map)
 }
+
+/// Loads a V8 snapshot's graph only (no analysis), showing progress on a terminal.
+pub fn load_graph(path: &Path) -> anyhow::Result<HeapGraph> {
+    let bar = TerminalProgress::new();
+    let result = load_v8_file(path, LoadOptions::default(), &bar);
+    bar.finish();
+    Ok(result?.graph)
+}
+
+/// Node ordinals of V8 ids, or an error naming the first id the snapshot does not have.
+pub fn ordinals_of(graph: &HeapGraph, path: &Path, ids: &[u32]) -> anyhow::Result<Vec<u32>> {
+    let mut by_id: std::collections::HashMap<u32, u32> = std::collections::HashMap::with_capacity(ids.len());
+    for &id in ids {
+        by_id.insert(id, u32::MAX);
+    }
+    for (v, id) in graph.node_ids().iter().enumerate() {
+        if let Some(slot) = by_id.get_mut(id) {
+            *slot = v as u32;
+        }
+    }
+    ids.iter()
+        .map(|id| match by_id.get(id) {
+            Some(&v) if v != u32::MAX => Ok(v),
+            _ => Err(anyhow::anyhow!("{}: there is no object with id @{id}", path.display())),
+        })
+        .collect()
+}

@@ -304,3 +304,27 @@ pub fn trace_node_ids(g: &HeapGraph) -> Vec<u32> {
 pub fn strings(g: &HeapGraph) -> Vec<String> {
     g.strings.iter().map(str::to_owned).collect()
 }
+
+/// A committed sample, loaded and analyzed.
+pub fn analyzed_sample(name: &str) -> (HeapGraph, heapscope::analysis::Analysis) {
+    let graph = match load_file(&sample(name)) {
+        Ok(load) => load.graph,
+        Err(e) => panic!("{e}"),
+    };
+    let analysis = heapscope::analysis::analyze(&graph, &NoProgress).unwrap_or_else(|e| panic!("{name}: {e}"));
+    (graph, analysis)
+}
+
+/// Runs the `heapscope` binary from the repository root; returns the exit code, stdout, stderr.
+pub fn run_cli(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_heapscope"))
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("run heapscope");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

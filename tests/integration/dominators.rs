@@ -9,14 +9,14 @@ use heapscope::{HeapGraph, NoProgress};
 use petgraph::algo::dominators::simple_fast;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-const NODE_TYPES: [&str; 4] = ["object", "synthetic", "hidden", "array"];
-const EDGE_TYPES: [&str; 7] = ["context", "element", "property", "internal", "hidden", "shortcut", "weak"];
+pub(crate) const NODE_TYPES: [&str; 4] = ["object", "synthetic", "hidden", "array"];
+pub(crate) const EDGE_TYPES: [&str; 7] = ["context", "element", "property", "internal", "hidden", "shortcut", "weak"];
 const ELEMENT: usize = 1;
 const SHORTCUT: usize = 5;
-const WEAK: usize = 6;
+pub(crate) const WEAK: usize = 6;
 
 /// A small deterministic PRNG (xorshift64*).
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -26,19 +26,19 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 }
 
-struct RandomGraph {
-    types: Vec<usize>,
-    sizes: Vec<u64>,
+pub(crate) struct RandomGraph {
+    pub(crate) types: Vec<usize>,
+    pub(crate) sizes: Vec<u64>,
     /// Per node: (edge type, target), in order.
-    edges: Vec<Vec<(usize, usize)>>,
+    pub(crate) edges: Vec<Vec<(usize, usize)>>,
 }
 
-fn random_graph(rng: &mut Rng) -> RandomGraph {
+pub(crate) fn random_graph(rng: &mut Rng) -> RandomGraph {
     let n = 1 + rng.below(40);
     let types: Vec<usize> = (0..n).map(|v| if v == 0 { 1 } else { rng.below(NODE_TYPES.len()) }).collect();
     let sizes: Vec<u64> = (0..n).map(|_| rng.below(100) as u64).collect();
@@ -61,7 +61,7 @@ fn random_graph(rng: &mut Rng) -> RandomGraph {
     RandomGraph { types, sizes, edges }
 }
 
-fn to_json(g: &RandomGraph) -> String {
+pub(crate) fn to_json(g: &RandomGraph) -> String {
     let mut nodes = Vec::new();
     for (v, ty) in g.types.iter().enumerate() {
         let type_index =
@@ -141,7 +141,7 @@ fn reference_dominators(g: &RandomGraph) -> Vec<usize> {
     (0..n).map(|v| if v == 0 { 0 } else { doms.immediate_dominator(ids[v]).map_or(0, |d| d.index()) }).collect()
 }
 
-fn load(json: &str) -> HeapGraph {
+pub(crate) fn load(json: &str) -> HeapGraph {
     match load_v8_bytes(json.as_bytes().to_vec(), "random.heapsnapshot", LoadOptions::default(), &NoProgress) {
         Ok(g) => g,
         Err(e) => panic!("{e}\n{json}"),

@@ -22,3 +22,9 @@ mod tracemalloc_python;
 mod tracemalloc_pickles;
 // The tracemalloc model on the committed samples: counts, call tree, leak ranking.
 mod tracemalloc_model;
+// V8 comparison against DevTools and against a merge of the node lists.
+mod v8_compare;
+// Retainer paths, filters and exports.
+mod v8_paths;
+// Three-snapshot leaks and the `check` gate.
+mod v8_leaks;

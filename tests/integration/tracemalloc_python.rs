@@ -3,7 +3,7 @@
 //! `sample-snapshots/tracemalloc-expected.py` runs Python's `statistics()` and `compare_to()`
 //! for every key type, cumulative flag and a list of filter sets, and writes the rows as JSON.
 //! The committed samples come with that output committed; when `python3` is present, fresh dumps
-//! are also made and checked the same way (and `HEAPSCOPE_REQUIRE_PYTHON=1`, set in CI, makes a
+//! are also made and checked the same way (and `HEAPSCOPE_REQUIRE_TOOLS=1`, set in CI, makes a
 //! missing `python3` a failure).
 
 use std::io::Read;
@@ -153,8 +153,8 @@ fn committed_samples_match_python() {
 /// `python3`, or `None` when it is missing and CI did not ask for it.
 fn python() -> Option<&'static str> {
     let found = Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !found && std::env::var_os("HEAPSCOPE_REQUIRE_PYTHON").is_some() {
-        panic!("python3 is required (HEAPSCOPE_REQUIRE_PYTHON is set) but was not found");
+    if !found && std::env::var_os("HEAPSCOPE_REQUIRE_TOOLS").is_some() {
+        panic!("python3 is required (HEAPSCOPE_REQUIRE_TOOLS is set) but was not found");
     }
     found.then_some("python3")
 }
