@@ -60,6 +60,9 @@ pub enum Command {
         /// V8 snapshots: only classes whose name matches this regular expression.
         #[arg(long)]
         filter: Option<String>,
+        /// V8 snapshots: also write the whole table as CSV to this file.
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
         /// tracemalloc dumps: grouping and filters.
         #[command(flatten)]
         trace: TraceOptions,
@@ -183,9 +186,9 @@ pub fn run(command: Command) -> ExitCode {
         },
         Command::Nodes { file, json } => v8_only(&file, "nodes").and_then(|()| nodes::run(&file, json)),
         Command::Statistics { file, json } => v8_only(&file, "statistics").and_then(|()| statistics::run(&file, json)),
-        Command::Summary { file, limit, sort, filter, trace, json } => match detect(&file) {
-            Ok(Format::Pickle) if sort.is_some() || filter.is_some() => Err(anyhow::anyhow!(
-                "{}: --sort and --filter apply to V8 snapshots; a tracemalloc summary is in Python's order \
+        Command::Summary { file, limit, sort, filter, csv, trace, json } => match detect(&file) {
+            Ok(Format::Pickle) if sort.is_some() || filter.is_some() || csv.is_some() => Err(anyhow::anyhow!(
+                "{}: --sort, --filter and --csv apply to V8 snapshots; a tracemalloc summary is in Python's order \
                  (use --include/--exclude to filter traces)",
                 file.display()
             )),
@@ -202,6 +205,7 @@ pub fn run(command: Command) -> ExitCode {
                     sort: sort.unwrap_or(SortKey::Retained),
                     filter: filter.as_deref(),
                     json,
+                    csv: csv.as_deref(),
                 },
             ),
             Err(err) => Err(err),

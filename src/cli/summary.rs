@@ -9,6 +9,8 @@ use serde_json::json;
 
 use super::load::{load_and_analyze, phases_json};
 use crate::analysis::aggregates::{ClassAggregate, aggregates};
+use crate::export::tables::{SummaryRow, csv};
+use crate::export::write_atomically;
 use crate::format::{distance_text, human_size};
 
 /// Summary sort orders.
@@ -36,6 +38,8 @@ pub struct SummaryOptions<'a> {
     pub filter: Option<&'a str>,
     /// JSON output.
     pub json: bool,
+    /// Also write the whole (filtered, sorted) table as CSV to this file.
+    pub csv: Option<&'a Path>,
 }
 
 /// Sorts Summary rows.
@@ -64,6 +68,11 @@ pub fn run(path: &Path, options: &SummaryOptions<'_>) -> anyhow::Result<ExitCode
         rows.retain(|r| filter.is_match(&r.name));
     }
     sort_rows(&mut rows, options.sort);
+    if let Some(path) = options.csv {
+        let table: Vec<SummaryRow<'_>> = rows.iter().map(SummaryRow::from).collect();
+        write_atomically(path, |out| csv(&table, out).map_err(std::io::Error::other))
+            .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))?;
+    }
     let shown = &rows[..options.limit.unwrap_or(rows.len()).min(rows.len())];
     let percent = |v: u64| v as f64 * 100.0 / total as f64;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -170,7 +170,11 @@ pub fn dot(doc: &PathDocument) -> String {
             if declared.insert(step.node_id) {
                 let label = format!(
                     "{} @{}\n{} | self {} | retained {}",
-                    step.label(), step.node_id, step.node_type, step.self_size, step.retained_size
+                    step.label(),
+                    step.node_id,
+                    step.node_type,
+                    step.self_size,
+                    step.retained_size
                 );
                 let style = if step.node_id == path.target_id { ", style=filled, fillcolor=\"#ffe0e0\"" } else { "" };
                 out.push_str(&format!("  n{} [label={}{style}];\n", step.node_id, dot_string(&label)));

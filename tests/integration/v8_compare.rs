@@ -228,3 +228,25 @@ fn cli_compare_json_has_the_documented_columns() {
     assert_eq!(data["new_count"], 2001);
     assert_eq!(data["new_objects"].as_array().map(Vec::len), Some(10));
 }
+
+/// `summary --csv` writes the same rows as `summary --json`, with a header row.
+#[test]
+fn summary_table_exports_as_csv() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("summary.csv");
+    let snapshot = "sample-snapshots/map-cache.final.heapsnapshot.gz";
+    let (code, out, err) = run_cli(&["summary", "--json", "--csv", &file.display().to_string(), snapshot]);
+    assert_eq!(code, Some(0), "{err}");
+    let doc: Value = serde_json::from_str(&out).expect("JSON");
+    let mut reader = csv::Reader::from_path(&file).expect("the CSV file");
+    let header: Vec<String> = reader.headers().expect("header").iter().map(String::from).collect();
+    assert_eq!(header, ["class_name", "distance", "count", "shallow_size", "retained_size"]);
+    let records: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("records");
+    let rows = doc["rows"].as_array().expect("rows");
+    assert_eq!(records.len(), rows.len());
+    for (record, row) in records.iter().zip(rows) {
+        assert_eq!(record.get(0), row["class_name"].as_str());
+        assert_eq!(record.get(2).and_then(|c| c.parse::<u64>().ok()), row["count"].as_u64());
+        assert_eq!(record.get(4).and_then(|c| c.parse::<u64>().ok()), row["retained_size"].as_u64());
+    }
+}
