@@ -1,5 +1,6 @@
-//! Background jobs: loads run on their own thread (and rayon inside it), report progress
-//! through shared atomics, wake the UI when something changes, and can be cancelled.
+//! Background jobs: loads, comparisons, leak searches and path searches run on their own
+//! thread (and rayon inside it), report progress through shared atomics, wake the UI when
+//! something changes, and can be cancelled.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
 use crate::analysis::aggregates::{ClassAggregate, aggregates};
+use crate::analysis::tree::DominatorChildren;
 use crate::analysis::{Analysis, analyze};
 use crate::graph::HeapGraph;
 use crate::progress::{Phase, Progress as _, SharedProgress};
@@ -17,7 +19,7 @@ use crate::snapshot::{LoadOptions, load_v8_bytes, load_v8_file};
 pub enum Source {
     /// A file on disk.
     File(PathBuf),
-    /// Bytes in memory (the bundled sample, a dropped file), with a display name.
+    /// Bytes in memory (a bundled sample), with a display name.
     Bytes(String, Arc<Vec<u8>>),
 }
 
@@ -29,6 +31,14 @@ impl Source {
                 path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
             }
             Source::Bytes(name, _) => name.clone(),
+        }
+    }
+
+    /// The file, for sources on disk.
+    pub fn path(&self) -> Option<&PathBuf> {
+        match self {
+            Source::File(path) => Some(path),
+            Source::Bytes(..) => None,
         }
     }
 }
@@ -43,77 +53,60 @@ pub struct Loaded {
     pub analysis: Arc<Analysis>,
     /// The Summary rows (one per class).
     pub summary: Arc<Vec<ClassAggregate>>,
+    /// The dominator tree's children lists.
+    pub dominator_children: Arc<DominatorChildren>,
     /// Time of each phase.
     pub phases: Vec<(Phase, Duration)>,
     /// Total wall time.
     pub took: Duration,
 }
 
-/// A load running on a worker thread.
-pub struct LoadJob {
-    /// What is being loaded.
-    pub source: Source,
+/// Work running on a worker thread, producing a `T` or an error message.
+pub struct Job<T> {
+    /// What the job does, for the status bar.
+    pub label: String,
     /// Progress and the cancel flag.
     pub progress: Arc<SharedProgress>,
-    receiver: Receiver<Result<Loaded, String>>,
+    receiver: Receiver<Result<T, String>>,
     started: Instant,
 }
 
 /// The state of a job after a poll.
-pub enum JobPoll {
+pub enum JobPoll<T> {
     /// Still running.
     Running,
     /// Finished, successfully or not.
-    Done(Result<Loaded, String>),
+    Done(Result<T, String>),
 }
 
-impl LoadJob {
-    /// Starts loading `source`; `wake` is called whenever progress changes (e.g. a repaint
-    /// request).
-    pub fn spawn(source: Source, wake: impl Fn() + Send + Sync + 'static) -> std::io::Result<Self> {
+impl<T: Send + 'static> Job<T> {
+    /// Starts `work` on a new thread; `wake` is called whenever progress changes (a repaint
+    /// request) and once more when the work is done.
+    pub fn spawn(
+        label: impl Into<String>,
+        wake: impl Fn() + Send + Sync + 'static,
+        work: impl FnOnce(&SharedProgress) -> Result<T, String> + Send + 'static,
+    ) -> std::io::Result<Self> {
         let progress = Arc::new(SharedProgress::with_callback(wake));
         let (sender, receiver) = channel();
-        let job_source = source.clone();
         let job_progress = Arc::clone(&progress);
-        std::thread::Builder::new().name("load".into()).spawn(move || {
-            let started = Instant::now();
-            let result = match &job_source {
-                Source::File(path) => {
-                    load_v8_file(path, LoadOptions::default(), &*job_progress).map(|load| (load.graph, load.phases))
-                }
-                Source::Bytes(name, bytes) => {
-                    load_v8_bytes(bytes.to_vec(), name, LoadOptions::default(), &*job_progress).map(|g| (g, Vec::new()))
-                }
-            };
-            let name = job_source.display_name();
-            let message = result.map_err(|e| e.to_string()).and_then(|(graph, mut phases)| {
-                let timer = crate::progress::PhaseTimer::new(&*job_progress);
-                let analysis = analyze(&graph, &timer).map_err(|kind| crate::Error::new(&name, kind).to_string())?;
-                timer.phase(Phase::Analysis("summary"), 1);
-                let summary = aggregates(&graph, &analysis, None);
-                phases.extend(timer.finish());
-                Ok(Loaded {
-                    source: job_source,
-                    graph: Arc::new(graph),
-                    analysis: Arc::new(analysis),
-                    summary: Arc::new(summary),
-                    phases,
-                    took: started.elapsed(),
-                })
-            });
+        std::thread::Builder::new().name("job".into()).spawn(move || {
+            let result = work(&job_progress);
             // The receiver is gone only if the app closed; nothing is left to tell.
-            sender.send(message).ok();
+            sender.send(result).ok();
             job_progress.set_done(0);
         })?;
-        Ok(Self { source, progress, receiver, started: Instant::now() })
+        Ok(Self { label: label.into(), progress, receiver, started: Instant::now() })
     }
 
     /// Checks whether the job finished.
-    pub fn poll(&self) -> JobPoll {
+    pub fn poll(&self) -> JobPoll<T> {
         match self.receiver.try_recv() {
             Ok(result) => JobPoll::Done(result),
             Err(TryRecvError::Empty) => JobPoll::Running,
-            Err(TryRecvError::Disconnected) => JobPoll::Done(Err("the load stopped unexpectedly".into())),
+            Err(TryRecvError::Disconnected) => {
+                JobPoll::Done(Err(format!("{}: the job stopped unexpectedly", self.label)))
+            }
         }
     }
 
@@ -121,4 +114,35 @@ impl LoadJob {
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
     }
+}
+
+/// Loads and analyzes a snapshot (the work of a load job).
+pub fn load(source: Source, progress: &SharedProgress) -> Result<Loaded, String> {
+    let started = Instant::now();
+    let result = match &source {
+        Source::File(path) => {
+            load_v8_file(path, LoadOptions::default(), progress).map(|load| (load.graph, load.phases))
+        }
+        Source::Bytes(name, bytes) => {
+            load_v8_bytes(bytes.to_vec(), name, LoadOptions::default(), progress).map(|g| (g, Vec::new()))
+        }
+    };
+    let name = source.display_name();
+    let (graph, mut phases) = result.map_err(|e| e.to_string())?;
+    let timer = crate::progress::PhaseTimer::new(progress);
+    let analysis = analyze(&graph, &timer).map_err(|kind| crate::Error::new(&name, kind).to_string())?;
+    timer.phase(Phase::Analysis("summary"), 1);
+    let summary = aggregates(&graph, &analysis, None);
+    timer.phase(Phase::Analysis("dominator tree"), 1);
+    let dominator_children = DominatorChildren::new(&analysis.dominator, graph.root());
+    phases.extend(timer.finish());
+    Ok(Loaded {
+        source,
+        graph: Arc::new(graph),
+        analysis: Arc::new(analysis),
+        summary: Arc::new(summary),
+        dominator_children: Arc::new(dominator_children),
+        phases,
+        took: started.elapsed(),
+    })
 }

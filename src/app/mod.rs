@@ -1,54 +1,131 @@
-//! The desktop app (eframe/egui). It reads engine results and never mutates them; every load
-//! runs as a background job so the window never freezes.
+//! The desktop app (eframe/egui). It reads engine results and never mutates them; loads,
+//! comparisons, leak searches and path searches run as background jobs, so the window never
+//! freezes.
+//!
+//! Layout: the open snapshots on the left (with recent files and the bundled samples), the view
+//! tabs and the filter box on top, the view in the centre, the Retainers pane of the selected
+//! object below it, and the status bar (running jobs with Cancel) at the bottom.
 
+mod comparison;
+mod dominators;
 mod jobs;
+mod leaks;
 mod overview;
+mod retainers;
 mod summary;
+mod widgets;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use eframe::egui;
+use serde::{Deserialize, Serialize};
 
-pub use jobs::{JobPoll, LoadJob, Loaded, Source};
+pub use jobs::{Job, JobPoll, Loaded, Source};
+pub use retainers::ExportFormat;
 
-/// The sample snapshot opened when the app starts without files: a Node process whose
-/// global `requestHistory` array grows with every request.
-pub const BUNDLED_SAMPLE: &[u8] = include_bytes!("../../sample-snapshots/request-history.final.heapsnapshot.gz");
-/// The bundled sample's display name.
+use comparison::{ComparisonEvent, ComparisonView, Snapshot};
+use leaks::{LeaksEvent, LeaksView};
+
+/// The bundled samples: a Node process whose global `requestHistory` array grows with every
+/// request, before, after and at the end of the leaking work.
+pub const BUNDLED_SAMPLES: [(&str, &[u8]); 3] = [
+    (
+        "request-history.before.heapsnapshot.gz",
+        include_bytes!("../../sample-snapshots/request-history.before.heapsnapshot.gz"),
+    ),
+    (
+        "request-history.after.heapsnapshot.gz",
+        include_bytes!("../../sample-snapshots/request-history.after.heapsnapshot.gz"),
+    ),
+    (
+        "request-history.final.heapsnapshot.gz",
+        include_bytes!("../../sample-snapshots/request-history.final.heapsnapshot.gz"),
+    ),
+];
+/// The sample opened when the app starts without files.
+pub const BUNDLED_SAMPLE: &[u8] = BUNDLED_SAMPLES[2].1;
+/// Its display name.
 pub const BUNDLED_SAMPLE_NAME: &str = "request-history.final.heapsnapshot.gz (bundled sample)";
 
+/// Most recent files remembered.
+const RECENT_FILES: usize = 10;
+/// The storage key of the persisted state.
+const STORAGE_KEY: &str = "heapscope";
+
 /// The views of a snapshot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum View {
     /// Classes with counts and sizes.
     Summary,
+    /// This snapshot against a base snapshot.
+    Comparison,
+    /// The three-snapshot leak search.
+    Leaks,
+    /// The dominator tree.
+    Dominators,
     /// Counts, format, statistics and timings.
-    Overview,
+    Statistics,
 }
 
-/// An open snapshot.
+/// What survives a restart.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Persisted {
+    recent: Vec<PathBuf>,
+    view: Option<View>,
+    /// The files open at exit (reopened when the app starts without files).
+    open: Vec<PathBuf>,
+}
+
+/// An open snapshot and the state of its views.
 pub struct Document {
+    /// A stable id (documents can be closed, so indexes move).
+    pub id: u64,
     /// The load result.
     pub loaded: Loaded,
-    /// The Summary view's state.
-    pub summary: summary::SummaryView,
+    summary: summary::SummaryView,
+    dominators: dominators::DominatorView,
+    /// The Retainers pane.
+    pub retainers: retainers::RetainersPane,
 }
 
 /// The application state.
 pub struct HeapscopeApp {
     documents: Vec<Document>,
     selected: usize,
-    jobs: Vec<LoadJob>,
+    next_id: u64,
+    /// Running loads, with the id their document will get (ids follow the order of opening).
+    loads: Vec<(u64, Job<Loaded>)>,
     errors: Vec<String>,
     view: View,
+    filter: String,
+    focus_filter: bool,
+    comparison: ComparisonView,
+    leaks: LeaksView,
+    recent: Vec<PathBuf>,
+    /// Where table exports go instead of asking with a save dialog (for automation).
+    pub table_export_to: Option<PathBuf>,
+    message: Option<String>,
 }
 
 impl HeapscopeApp {
     /// Creates the app and starts loading `files` (the bundled sample when empty).
     pub fn new(ctx: &egui::Context, files: Vec<PathBuf>) -> Self {
-        let mut app =
-            Self { documents: Vec::new(), selected: 0, jobs: Vec::new(), errors: Vec::new(), view: View::Summary };
+        let mut app = Self {
+            documents: Vec::new(),
+            selected: 0,
+            next_id: 1,
+            loads: Vec::new(),
+            errors: Vec::new(),
+            view: View::Summary,
+            filter: String::new(),
+            focus_filter: false,
+            comparison: ComparisonView::default(),
+            leaks: LeaksView::default(),
+            recent: Vec::new(),
+            table_export_to: None,
+            message: None,
+        };
         if files.is_empty() {
             app.open(ctx, Source::Bytes(BUNDLED_SAMPLE_NAME.into(), Arc::new(BUNDLED_SAMPLE.to_vec())));
         } else {
@@ -59,11 +136,36 @@ impl HeapscopeApp {
         app
     }
 
+    /// Creates the app with the state saved by the last session (recent files, last view; the
+    /// files that were open when no files are given).
+    pub fn restored(ctx: &egui::Context, files: Vec<PathBuf>, storage: Option<&dyn eframe::Storage>) -> Self {
+        let persisted: Persisted = storage
+            .and_then(|s| s.get_string(STORAGE_KEY))
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        let reopen: Vec<PathBuf> = persisted.open.iter().filter(|p| p.exists()).cloned().collect();
+        let files = if files.is_empty() && !reopen.is_empty() { reopen } else { files };
+        let mut app = Self::new(ctx, files);
+        app.recent = persisted.recent;
+        app.view = persisted.view.unwrap_or(View::Summary);
+        app
+    }
+
     /// Starts loading a snapshot in the background.
     pub fn open(&mut self, ctx: &egui::Context, source: Source) {
+        if let Some(path) = source.path() {
+            self.recent.retain(|p| p != path);
+            self.recent.insert(0, path.clone());
+            self.recent.truncate(RECENT_FILES);
+        }
         let waker = ctx.clone();
-        match LoadJob::spawn(source.clone(), move || waker.request_repaint()) {
-            Ok(job) => self.jobs.push(job),
+        let label = format!("loading {}", source.display_name());
+        let job_source = source.clone();
+        match Job::spawn(label, move || waker.request_repaint(), move |progress| jobs::load(job_source, progress)) {
+            Ok(job) => {
+                self.loads.push((self.next_id, job));
+                self.next_id += 1;
+            }
             Err(e) => self.errors.push(format!("{}: cannot start loading: {e}", source.display_name())),
         }
     }
@@ -73,30 +175,77 @@ impl HeapscopeApp {
         &self.documents
     }
 
-    /// Messages of loads that failed.
+    /// The open documents, for changing their view state.
+    pub fn documents_mut(&mut self) -> &mut [Document] {
+        &mut self.documents
+    }
+
+    /// Messages of jobs that failed.
     pub fn errors(&self) -> &[String] {
         &self.errors
     }
 
-    /// True while any job runs.
+    /// True while any job runs (loads, comparison, leak search, path search).
     pub fn is_busy(&self) -> bool {
-        !self.jobs.is_empty()
+        !self.loads.is_empty()
+            || self.comparison.is_busy()
+            || self.leaks.is_busy()
+            || self.documents.iter().any(|d| d.retainers.is_busy())
     }
 
-    /// Collects finished jobs.
-    fn poll_jobs(&mut self) {
+    /// The selected document's index.
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    /// The current view.
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    /// Selects an object of a document and shows its retainers.
+    pub fn select_object(&mut self, document: usize, node: u32) {
+        if let Some(doc) = self.documents.get_mut(document) {
+            self.selected = document;
+            doc.retainers.select(node);
+        }
+    }
+
+    /// Collects finished loads.
+    fn poll_loads(&mut self) {
         let mut still_running = Vec::new();
-        for job in self.jobs.drain(..) {
+        for (id, job) in self.loads.drain(..) {
             match job.poll() {
-                JobPoll::Running => still_running.push(job),
+                JobPoll::Running => still_running.push((id, job)),
                 JobPoll::Done(Ok(loaded)) => {
-                    self.documents.push(Document { loaded, summary: summary::SummaryView::default() });
-                    self.selected = self.documents.len() - 1;
+                    // Documents stay in the order they were opened, whatever order loads finish in.
+                    let at = self.documents.partition_point(|d| d.id < id);
+                    self.documents.insert(
+                        at,
+                        Document {
+                            id,
+                            loaded,
+                            summary: summary::SummaryView::default(),
+                            dominators: dominators::DominatorView::default(),
+                            retainers: retainers::RetainersPane::default(),
+                        },
+                    );
+                    self.selected = at;
                 }
+                JobPoll::Done(Err(message)) if message.ends_with(": cancelled") => {}
                 JobPoll::Done(Err(message)) => self.errors.push(message),
             }
         }
-        self.jobs = still_running;
+        self.loads = still_running;
+    }
+
+    fn close(&mut self, index: usize) {
+        if index < self.documents.len() {
+            let doc = self.documents.remove(index);
+            self.comparison.forget(doc.id);
+            self.leaks.forget(doc.id);
+            self.selected = self.selected.min(self.documents.len().saturating_sub(1));
+        }
     }
 
     fn pick_files(&mut self, ctx: &egui::Context) {
@@ -113,33 +262,160 @@ impl HeapscopeApp {
 
     fn title(&self) -> String {
         match self.documents.get(self.selected) {
-            Some(doc) => format!("heapscope - {}", doc.loaded.source.display_name()),
+            Some(doc) => format!(
+                "heapscope - {} ({} objects, {})",
+                doc.loaded.source.display_name(),
+                crate::format::group_digits(doc.loaded.graph.node_count() as u64),
+                crate::format::human_size(doc.loaded.analysis.total_size(&doc.loaded.graph))
+            ),
             None => "heapscope".to_string(),
         }
+    }
+
+    fn side_panel(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::left("snapshots").resizable(true).default_size(230.0).show(ui, |ui| {
+            ui.heading("Snapshots");
+            let mut close = None;
+            for (i, doc) in self.documents.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    let base = self.comparison.base == Some(doc.id) && self.documents.len() > 1;
+                    let name = doc.loaded.source.display_name();
+                    let label = if base { format!("{name} [base]") } else { name };
+                    let size = crate::format::human_size(doc.loaded.analysis.total_size(&doc.loaded.graph));
+                    if ui.selectable_label(i == self.selected, label).on_hover_text(size).clicked() {
+                        self.selected = i;
+                    }
+                    if ui.small_button("x").on_hover_text("Close").clicked() {
+                        close = Some(i);
+                    }
+                });
+            }
+            if let Some(i) = close {
+                self.close(i);
+            }
+            if self.documents.len() > 1
+                && let Some(doc) = self.documents.get(self.selected)
+                && ui.button("Use as comparison base").clicked()
+            {
+                self.comparison.base = Some(doc.id);
+            }
+            ui.separator();
+            if ui.button("Open...").on_hover_text("Open heap snapshots (Ctrl+O), or drop files on the window").clicked()
+            {
+                self.pick_files(ui.ctx());
+            }
+            if !self.recent.is_empty() {
+                ui.separator();
+                ui.strong("Recent files");
+                let mut reopen = None;
+                for path in &self.recent {
+                    let name = path
+                        .file_name()
+                        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+                    if ui.link(name).on_hover_text(path.display().to_string()).clicked() {
+                        reopen = Some(path.clone());
+                    }
+                }
+                if let Some(path) = reopen {
+                    self.open(ui.ctx(), Source::File(path));
+                }
+            }
+            ui.separator();
+            ui.strong("Samples");
+            for (name, bytes) in BUNDLED_SAMPLES {
+                if ui.link(name).on_hover_text("A bundled Node.js snapshot with a leaking array").clicked() {
+                    self.open(ui.ctx(), Source::Bytes(format!("{name} (bundled sample)"), Arc::new(bytes.to_vec())));
+                }
+            }
+        });
     }
 
     fn top_bar(&mut self, ui: &mut egui::Ui) {
         egui::Panel::top("top_bar").show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.heading("heapscope");
-                if ui.button("Open...").on_hover_text("Open a heap snapshot (Ctrl+O)").clicked() {
-                    self.pick_files(ui.ctx());
+                for (view, label) in [
+                    (View::Summary, "Summary"),
+                    (View::Comparison, "Comparison"),
+                    (View::Leaks, "Leaks"),
+                    (View::Dominators, "Dominators"),
+                    (View::Statistics, "Statistics"),
+                ] {
+                    ui.selectable_value(&mut self.view, view, label);
                 }
-                for (i, doc) in self.documents.iter().enumerate() {
-                    if ui.selectable_label(i == self.selected, doc.loaded.source.display_name()).clicked() {
-                        self.selected = i;
-                    }
+                ui.separator();
+                ui.label("Filter:");
+                let edit = ui.add(
+                    egui::TextEdit::singleline(&mut self.filter)
+                        .hint_text("class name, /regex/ or @id")
+                        .desired_width(240.0),
+                );
+                let edit = edit.on_hover_text("Filter classes by name (Ctrl+F); @id selects an object");
+                if std::mem::take(&mut self.focus_filter) {
+                    edit.request_focus();
+                }
+                if edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                    self.find_id();
+                }
+                if matches!(self.view, View::Summary | View::Comparison) && ui.button("Export CSV").clicked() {
+                    self.export_table();
                 }
             });
         });
     }
 
+    /// `@id` in the filter box selects that object.
+    fn find_id(&mut self) {
+        let Some(id) = self.filter.trim().strip_prefix('@').and_then(|s| s.parse::<u32>().ok()) else { return };
+        let Some(doc) = self.documents.get_mut(self.selected) else { return };
+        match doc.loaded.graph.node_ids().iter().position(|&x| x == id) {
+            Some(v) => {
+                doc.retainers.select(v as u32);
+                self.filter.clear();
+            }
+            None => self.message = Some(format!("no object @{id} in this snapshot")),
+        }
+    }
+
+    fn export_table(&mut self) {
+        let Some(doc) = self.documents.get(self.selected) else { return };
+        let target = match &self.table_export_to {
+            Some(path) => Some(path.clone()),
+            None => rfd::FileDialog::new().set_file_name("table.csv").add_filter("CSV", &["csv"]).save_file(),
+        };
+        let Some(path) = target else { return };
+        let result = match self.view {
+            View::Comparison => match self.comparison.diff(doc.id) {
+                Some(diff) => {
+                    let rows: Vec<crate::export::tables::ComparisonRow<'_>> =
+                        diff.classes.iter().map(crate::export::tables::ComparisonRow::from).collect();
+                    crate::export::write_atomically(&path, |out| {
+                        crate::export::tables::csv(&rows, out).map_err(std::io::Error::other)
+                    })
+                }
+                None => Err(std::io::Error::other("the comparison is not ready")),
+            },
+            _ => {
+                let rows: Vec<crate::export::tables::SummaryRow<'_>> =
+                    doc.loaded.summary.iter().map(crate::export::tables::SummaryRow::from).collect();
+                crate::export::write_atomically(&path, |out| {
+                    crate::export::tables::csv(&rows, out).map_err(std::io::Error::other)
+                })
+            }
+        };
+        self.message = Some(match result {
+            Ok(()) => format!("exported to {}", path.display()),
+            Err(e) => format!("{}: cannot write: {e}", path.display()),
+        });
+    }
+
     fn status_bar(&mut self, ui: &mut egui::Ui) {
         egui::Panel::bottom("status_bar").show(ui, |ui| {
-            for job in &self.jobs {
+            let mut any = false;
+            for (_, job) in &self.loads {
+                any = true;
                 ui.horizontal(|ui| {
                     let phase = job.progress.snapshot().0.map_or("starting", |p| p.name());
-                    ui.label(format!("loading {}: {phase}", job.source.display_name()));
+                    ui.label(format!("{}: {phase}", job.label));
                     ui.add(egui::ProgressBar::new(job.progress.fraction()).desired_width(240.0).show_percentage());
                     ui.label(format!("{:.1} s", job.elapsed().as_secs_f64()));
                     if ui.button("Cancel").clicked() {
@@ -147,9 +423,20 @@ impl HeapscopeApp {
                     }
                 });
             }
-            if self.jobs.is_empty() {
+            for (label, _) in self.comparison.status().into_iter().chain(self.leaks.status()) {
+                any = true;
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(label);
+                });
+            }
+            if !any {
                 let text = match self.documents.get(self.selected) {
-                    Some(doc) => format!("loaded in {:.0} ms", doc.loaded.took.as_secs_f64() * 1e3),
+                    Some(doc) => format!(
+                        "{}: loaded and analysed in {:.0} ms",
+                        doc.loaded.source.display_name(),
+                        doc.loaded.took.as_secs_f64() * 1e3
+                    ),
                     None => "ready".to_string(),
                 };
                 ui.label(text);
@@ -170,14 +457,98 @@ impl HeapscopeApp {
         if let Some(i) = dismiss {
             self.errors.remove(i);
         }
+        if let Some(message) = self.message.clone() {
+            ui.horizontal(|ui| {
+                ui.label(&message);
+                if ui.small_button("OK").clicked() {
+                    self.message = None;
+                }
+            });
+        }
+    }
+
+    fn retainers_panel(&mut self, ui: &mut egui::Ui) {
+        let Some(doc) = self.documents.get_mut(self.selected) else { return };
+        egui::Panel::bottom("retainers").resizable(true).default_size(260.0).min_size(120.0).show(ui, |ui| {
+            let name = doc.loaded.source.display_name();
+            let (graph, analysis) = (Arc::clone(&doc.loaded.graph), Arc::clone(&doc.loaded.analysis));
+            doc.retainers.show(ui, &graph, &analysis, &name);
+        });
+    }
+
+    fn central(&mut self, ui: &mut egui::Ui) {
+        egui::CentralPanel::default_margins().show(ui, |ui| {
+            self.error_list(ui);
+            if self.documents.is_empty() {
+                if self.loads.is_empty() {
+                    ui.label(
+                        "Open a .heapsnapshot file (Ctrl+O), drop one on the window, or pick a sample on the left.",
+                    );
+                } else {
+                    ui.spinner();
+                }
+                return;
+            }
+            let current = self.documents[self.selected].id;
+            match self.view {
+                View::Summary => {
+                    let doc = &mut self.documents[self.selected];
+                    let (graph, analysis, rows) = (&doc.loaded.graph, &doc.loaded.analysis, &doc.loaded.summary);
+                    for event in doc.summary.show(ui, graph, analysis, rows, &self.filter) {
+                        let summary::SummaryEvent::Select(node) = event;
+                        doc.retainers.select(node);
+                    }
+                }
+                View::Dominators => {
+                    let doc = &mut self.documents[self.selected];
+                    let loaded = &doc.loaded;
+                    if let Some(node) =
+                        doc.dominators.show(ui, &loaded.graph, &loaded.analysis, &loaded.dominator_children)
+                    {
+                        doc.retainers.select(node);
+                    }
+                }
+                View::Statistics => overview::show(ui, &self.documents[self.selected].loaded),
+                View::Comparison => {
+                    let snapshots = snapshots_of(&self.documents);
+                    let event = self.comparison.show(ui, &snapshots, current, &self.filter);
+                    if let Some(ComparisonEvent::Select(node)) = event {
+                        self.documents[self.selected].retainers.select(node);
+                    }
+                }
+                View::Leaks => {
+                    let snapshots = snapshots_of(&self.documents);
+                    let event = self.leaks.show(ui, &snapshots);
+                    if let Some(LeaksEvent::Select(id, node)) = event
+                        && let Some(index) = self.documents.iter().position(|d| d.id == id)
+                    {
+                        self.select_object(index, node);
+                    }
+                }
+            }
+        });
+    }
+
+    /// Finds a class in the selected document's Summary and expands it (for automation).
+    pub fn reveal_class(&mut self, name: &str) -> bool {
+        let Some(doc) = self.documents.get_mut(self.selected) else { return false };
+        doc.summary.reveal_class(&doc.loaded.summary, name).is_some()
+    }
+
+    /// Makes `view` the current view.
+    pub fn set_view(&mut self, view: View) {
+        self.view = view;
     }
 }
 
 impl eframe::App for HeapscopeApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.poll_jobs();
+        self.poll_loads();
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::O)) {
             self.pick_files(ctx);
+        }
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F)) {
+            self.focus_filter = true;
         }
         let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
         for path in dropped {
@@ -192,39 +563,37 @@ impl eframe::App for HeapscopeApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.top_bar(ui);
         self.status_bar(ui);
-        egui::CentralPanel::default_margins().show(ui, |ui| {
-            self.error_list(ui);
-            let view = &mut self.view;
-            let busy = !self.jobs.is_empty();
-            match self.documents.get_mut(self.selected) {
-                Some(doc) => {
-                    ui.horizontal(|ui| {
-                        ui.selectable_value(view, View::Summary, "Summary");
-                        ui.selectable_value(view, View::Overview, "Statistics");
-                    });
-                    ui.separator();
-                    let total = doc.loaded.analysis.total_size(&doc.loaded.graph);
-                    match view {
-                        View::Summary => doc.summary.show(ui, &doc.loaded.summary, total),
-                        View::Overview => overview::show(ui, &doc.loaded),
-                    }
-                }
-                None if busy => {
-                    ui.spinner();
-                }
-                None => {
-                    ui.label("Open a .heapsnapshot file (Ctrl+O) or drop one on the window.");
-                }
-            }
-        });
+        self.side_panel(ui);
+        self.retainers_panel(ui);
+        self.central(ui);
     }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        let persisted = Persisted {
+            recent: self.recent.clone(),
+            view: Some(self.view),
+            open: self.documents.iter().filter_map(|d| d.loaded.source.path().cloned()).collect(),
+        };
+        if let Ok(text) = serde_json::to_string(&persisted) {
+            storage.set_string(STORAGE_KEY, text);
+        }
+    }
+}
+
+/// The open documents as the comparison and leak views see them.
+fn snapshots_of(documents: &[Document]) -> Vec<Snapshot<'_>> {
+    documents.iter().map(|d| Snapshot { id: d.id, name: d.loaded.source.display_name(), loaded: &d.loaded }).collect()
 }
 
 /// Opens the main window and runs until it is closed.
 pub fn run(files: Vec<PathBuf>) -> eframe::Result {
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_inner_size([1200.0, 800.0]).with_title("heapscope"),
+        viewport: egui::ViewportBuilder::default().with_inner_size([1280.0, 860.0]).with_title("heapscope"),
         ..Default::default()
     };
-    eframe::run_native("heapscope", options, Box::new(|cc| Ok(Box::new(HeapscopeApp::new(&cc.egui_ctx, files)))))
+    eframe::run_native(
+        "heapscope",
+        options,
+        Box::new(|cc| Ok(Box::new(HeapscopeApp::restored(&cc.egui_ctx, files, cc.storage)))),
+    )
 }

@@ -85,8 +85,21 @@ pub fn open(path: &Path, options: LoadOptions) -> KindResult<(Detected, Input)> 
     if got == 0 {
         return Err(ErrorKind::Empty);
     }
-    let file = reopen(file)?;
     let gzip = got == 2 && magic == [0x1f, 0x8b];
+    if !meta.is_file() {
+        // A pipe or a device: it cannot seek back or be mapped, so stream it, the bytes already
+        // read first.
+        let stream = std::io::Cursor::new(magic[..got].to_vec()).chain(file);
+        let reader: Box<dyn Read + Send> = if gzip {
+            Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, stream)))
+        } else {
+            Box::new(stream)
+        };
+        let mut input = Input::new(reader, options.chunk_size, None);
+        let format = sniff(&mut input)?;
+        return Ok((Detected { format, gzip }, input));
+    }
+    let file = reopen(file)?;
     let mut input = if gzip {
         let reader = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, file));
         Input::new(Box::new(reader), options.chunk_size, None)

@@ -1,36 +1,52 @@
-//! The desktop app driven headlessly through its accessibility tree.
+//! The desktop app driven headlessly through its accessibility tree: open samples, find the
+//! leak in the Summary, follow an object's retainers, ignore a retainer, export the path,
+//! compare two snapshots, run the Leaks view; and the window keeps drawing while a load waits.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use heapscope::app::HeapscopeApp;
+use heapscope::app::{HeapscopeApp, View};
+use heapscope::compare::v8::{Side, compare};
+use heapscope::export::paths::PathDocument;
+use heapscope::format::human_size;
 
-/// Steps the app until `done` holds, counting the frames drawn meanwhile.
-fn step_until(harness: &mut Harness<'_, HeapscopeApp>, done: impl Fn(&HeapscopeApp) -> bool) -> usize {
+use crate::common::sample;
+
+/// Steps the app until `done` holds; returns the number of frames drawn meanwhile.
+fn step_until(
+    harness: &mut Harness<'_, HeapscopeApp>,
+    what: &str,
+    done: impl Fn(&Harness<'_, HeapscopeApp>) -> bool,
+) -> usize {
     let started = Instant::now();
     let mut frames = 0;
-    while !done(harness.state()) {
+    while !done(harness) {
         harness.step();
         frames += 1;
-        assert!(started.elapsed() < Duration::from_secs(120), "the app did not finish loading");
+        assert!(started.elapsed() < Duration::from_secs(120), "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(2));
     }
     harness.run_steps(2);
     frames
 }
 
+fn app(files: Vec<PathBuf>) -> Harness<'static, HeapscopeApp> {
+    Harness::builder().with_size([1400.0, 1000.0]).build_eframe(move |cc| HeapscopeApp::new(&cc.egui_ctx, files))
+}
+
 #[test]
 fn bundled_sample_opens_and_shows_its_counts() {
     let mut harness =
-        Harness::builder().with_size([1200.0, 800.0]).build_eframe(|cc| HeapscopeApp::new(&cc.egui_ctx, Vec::new()));
-    step_until(&mut harness, |app| !app.documents().is_empty());
+        Harness::builder().with_size([1400.0, 1000.0]).build_eframe(|cc| HeapscopeApp::new(&cc.egui_ctx, Vec::new()));
+    step_until(&mut harness, "the bundled sample", |h| !h.state().documents().is_empty());
     assert!(harness.state().errors().is_empty(), "{:?}", harness.state().errors());
-    harness.get_by_label_contains("bundled sample");
+    harness.get_by_label("request-history.final.heapsnapshot.gz (bundled sample)");
     // The Summary opens first, sorted by retained size: the leaking entries' class is there
     // with DevTools' count (4010 entries, and one more object of the same shape).
     harness.get_by_label("{data}");
-    harness.get_by_label("4011");
+    harness.get_by_label("4,011");
     // The Statistics tab shows the counts, counted independently from the sample's JSON.
     harness.get_by_label("Statistics").click();
     harness.run_steps(2);
@@ -43,12 +59,164 @@ fn a_broken_file_shows_an_error_and_the_app_keeps_working() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("broken.heapsnapshot");
     std::fs::write(&bad, b"{\"snapshot\":{\"meta\":").expect("write");
-    let mut harness = Harness::builder()
-        .with_size([1200.0, 800.0])
-        .build_eframe(move |cc| HeapscopeApp::new(&cc.egui_ctx, vec![bad]));
-    step_until(&mut harness, |app| !app.errors().is_empty());
+    let mut harness = app(vec![bad]);
+    step_until(&mut harness, "the error", |h| !h.state().errors().is_empty());
     let message = harness.state().errors()[0].clone();
     assert!(message.contains("broken.heapsnapshot") && message.contains("truncated"), "{message}");
     harness.get_by_label(&message);
     harness.get_by_label("Open...");
+}
+
+/// The whole leak hunt on the request-history samples, through the window.
+#[test]
+fn leak_hunt_through_every_view() {
+    let files: Vec<PathBuf> =
+        ["before", "after", "final"].iter().map(|n| sample(&format!("request-history.{n}.heapsnapshot.gz"))).collect();
+    let mut harness = app(files);
+    step_until(&mut harness, "three loads", |h| h.state().documents().len() == 3 && !h.state().is_busy());
+    let names: Vec<String> = harness.state().documents().iter().map(|d| d.loaded.source.display_name()).collect();
+    assert_eq!(
+        names,
+        [
+            "request-history.before.heapsnapshot.gz",
+            "request-history.after.heapsnapshot.gz",
+            "request-history.final.heapsnapshot.gz"
+        ]
+    );
+
+    // The final snapshot's Summary: the leaking class with its retained size.
+    // The open snapshots come first in the side panel (the samples below it have the same names).
+    harness.get_all_by_label("request-history.final.heapsnapshot.gz").next().expect("the open snapshot").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().selected(), 2);
+    let (retained, largest_id) = {
+        let doc = &harness.state().documents()[2];
+        let row = doc.loaded.summary.iter().find(|r| r.name == "{data}").expect("the {data} class");
+        let largest = row
+            .nodes
+            .iter()
+            .copied()
+            .max_by_key(|&v| (doc.loaded.analysis.retained[v as usize], std::cmp::Reverse(v)))
+            .expect("objects");
+        (row.retained_size, doc.loaded.graph.node_id(largest))
+    };
+    harness.get_by_label("{data}");
+    assert!(
+        harness.query_all_by_label_contains(&human_size(retained)).next().is_some(),
+        "the retained size {} is shown",
+        human_size(retained)
+    );
+
+    // Expand the class and select its largest object.
+    assert!(harness.state_mut().reveal_class("{data}"));
+    harness.run_steps(2);
+    harness.get_by_label_contains(&format!("@{largest_id}")).click();
+    step_until(&mut harness, "the retainer paths", |h| {
+        h.query_all_by_label_contains("property requestHistory -> Array").next().is_some()
+    });
+    harness.get_by_label_contains(&format!("Retainers of {{data}} @{largest_id}"));
+
+    // The k shortest paths: the second runs through the array's backing store. Ignore that
+    // retainer: the paths are found again around it.
+    harness.get_by_label("Shortest paths").click();
+    step_until(&mut harness, "three paths", |h| h.query_all_by_label_contains("Path 3 (").next().is_some());
+    let store = {
+        let doc = &harness.state().documents()[2];
+        let result = doc.retainers.result().expect("the paths");
+        let (graph, analysis) = (&doc.loaded.graph, &doc.loaded.analysis);
+        result.shortest[1]
+            .nodes
+            .iter()
+            .copied()
+            .find(|&n| analysis.display_name(graph, n) == "(object elements)")
+            .expect("the second path runs through the store")
+    };
+    let store_id = harness.state().documents()[2].loaded.graph.node_id(store);
+    let ignore_store = format!("ignore @{store_id}");
+    harness.get_all_by_label(&ignore_store).next().expect("the store's ignore button").scroll_to_me();
+    harness.run_steps(3);
+    harness.get_all_by_label(&ignore_store).next().expect("the store's ignore button").click();
+    step_until(&mut harness, "the paths around the ignored retainer", |h| {
+        h.query_all_by_label_contains("restore (object elements)").next().is_some()
+            && h.query_all_by_label_contains("finding paths").next().is_none()
+    });
+    {
+        let result = harness.state().documents()[2].retainers.result().expect("new paths");
+        assert_eq!(result.shortest.len(), 3, "there are still three paths");
+        assert!(result.shortest.iter().all(|p| !p.nodes.contains(&store)), "no path runs through the ignored store");
+    }
+    assert!(
+        harness.query_all_by_label_contains("-> Array @").next().is_some(),
+        "the paths still run through the array"
+    );
+
+    // Export the paths as JSON and read them back.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("path.json");
+    harness.state_mut().documents_mut()[2].retainers.export_to = Some(out.clone());
+    harness.get_by_label("Export JSON").click();
+    harness.run_steps(2);
+    let doc: PathDocument = serde_json::from_str(&std::fs::read_to_string(&out).expect("the export")).expect("JSON");
+    assert_eq!(doc.paths.len(), 3);
+    for path in &doc.paths {
+        assert_eq!(path.target_id, largest_id);
+        assert!(path.steps.iter().all(|s| s.node_id != store_id), "the ignored retainer is not on an exported path");
+    }
+    harness.get_by_label_contains("exported to");
+
+    // Comparison against the first snapshot: the delta row of the leaking class.
+    let expected_delta = {
+        let docs = harness.state().documents();
+        let (b, c) = (&docs[0].loaded, &docs[2].loaded);
+        let diff =
+            compare(Side { graph: &b.graph, analysis: &b.analysis }, Side { graph: &c.graph, analysis: &c.analysis });
+        diff.classes.iter().find(|r| r.name == "{data}").expect("{data} changed").count_delta()
+    };
+    harness.get_by_label("Comparison").click();
+    step_until(&mut harness, "the comparison", |h| h.query_all_by_label_contains("classes changed").next().is_some());
+    harness.get_by_label("{data}");
+    // The records and their timestamps grew alike: the delta shows on both rows.
+    assert!(harness.query_all_by_label(&format!("{expected_delta:+}")).next().is_some(), "# Delta {expected_delta:+}");
+    harness.get_by_label("Side by side").click();
+    harness.run_steps(3);
+    harness.get_by_label("{data}");
+
+    // Leaks: baseline, target and final default to the three snapshots in order.
+    harness.get_by_label("Leaks").click();
+    harness.run_steps(2);
+    harness.get_by_label("Find leaks").click();
+    step_until(&mut harness, "the leak search", |h| h.query_all_by_label("2,000").next().is_some());
+    harness.get_by_label("{data}");
+    harness.get_by_label_contains("global: requestHistory -> Array");
+    assert_eq!(harness.state().view(), View::Leaks);
+}
+
+/// A load blocked on a pipe that nobody writes yet: the window keeps drawing, the status bar
+/// shows the job; once the snapshot arrives, it opens.
+#[cfg(unix)]
+#[test]
+fn the_window_keeps_drawing_while_a_load_waits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("slow.heapsnapshot");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("run mkfifo");
+    assert!(made.success());
+    let mut harness = app(vec![fifo.clone()]);
+    let mut frames = 0;
+    for _ in 0..40 {
+        harness.step();
+        frames += 1;
+    }
+    assert_eq!(frames, 40);
+    assert!(harness.state().is_busy(), "the load is still waiting for its bytes");
+    assert!(harness.state().documents().is_empty());
+    harness.get_by_label_contains("loading slow.heapsnapshot");
+    harness.get_by_label("Cancel");
+    let bytes = std::fs::read(sample("map-cache.before.heapsnapshot.gz")).expect("read the sample");
+    let writer = std::thread::spawn(move || std::fs::write(&fifo, bytes));
+    let more = step_until(&mut harness, "the piped load", |h| !h.state().documents().is_empty());
+    writer.join().expect("the writer").expect("write to the pipe");
+    assert!(harness.state().errors().is_empty(), "{:?}", harness.state().errors());
+    assert!(frames + more > 40);
+    // The open snapshot, and below it the recent file.
+    assert_eq!(harness.get_all_by_label("slow.heapsnapshot").count(), 2);
 }

@@ -30,6 +30,12 @@ pub struct TracemallocLoad {
     pub phases: Vec<(Phase, Duration)>,
 }
 
+/// A dump's bytes: mapped (a regular file) or read (a pipe).
+enum Bytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
 /// Loads a tracemalloc dump file (plain or gzip-compressed).
 pub fn load_file(path: &Path, progress: &dyn Progress) -> Result<TracemallocLoad> {
     let wrap = |kind| Error::new(path, kind);
@@ -39,19 +45,28 @@ pub fn load_file(path: &Path, progress: &dyn Progress) -> Result<TracemallocLoad
     if meta.is_dir() {
         return Err(wrap(ErrorKind::IsDirectory));
     }
-    let file = std::fs::File::open(path).map_err(|e| wrap(e.into()))?;
-    if meta.len() == 0 {
-        return Err(wrap(ErrorKind::Empty));
-    }
-    // SAFETY: the map is read-only; a file truncated by another process while it is mapped
-    // makes reads of the lost pages fault, the documented hazard of every mapped reader.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| wrap(e.into()))?;
-    let gzip = map.starts_with(&[0x1f, 0x8b]);
+    let bytes: Bytes = if meta.is_file() {
+        let file = std::fs::File::open(path).map_err(|e| wrap(e.into()))?;
+        if meta.len() == 0 {
+            return Err(wrap(ErrorKind::Empty));
+        }
+        // SAFETY: the map is read-only; a file truncated by another process while it is mapped
+        // makes reads of the lost pages fault, the documented hazard of every mapped reader.
+        Bytes::Mapped(unsafe { memmap2::Mmap::map(&file) }.map_err(|e| wrap(e.into()))?)
+    } else {
+        // A pipe or a device: read it through.
+        Bytes::Read(std::fs::read(path).map_err(|e| wrap(e.into()))?)
+    };
+    let raw: &[u8] = match &bytes {
+        Bytes::Mapped(map) => map,
+        Bytes::Read(data) => data,
+    };
+    let gzip = raw.starts_with(&[0x1f, 0x8b]);
     let (traces, pickle_bytes) = if gzip {
-        let data = inflate(&map, &timer).map_err(wrap)?;
+        let data = inflate(raw, &timer).map_err(wrap)?;
         (load_pickle(&data, &timer).map_err(wrap)?, data.len())
     } else {
-        (load_pickle(&map, &timer).map_err(wrap)?, map.len())
+        (load_pickle(raw, &timer).map_err(wrap)?, raw.len())
     };
     Ok(TracemallocLoad { traces, gzip, pickle_bytes: pickle_bytes as u64, phases: timer.finish() })
 }

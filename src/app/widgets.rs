@@ -1,0 +1,81 @@
+//! Small pieces shared by the views: the name filter, size cells with exact bytes on hover,
+//! expand toggles.
+
+use eframe::egui;
+
+use crate::format::{human_size, percent, signed_size};
+
+/// A name filter: a case-insensitive substring, or a regular expression between slashes.
+pub enum Matcher {
+    /// No filter.
+    All,
+    /// A lowercase substring.
+    Substring(String),
+    /// A regular expression.
+    Regex(regex::Regex),
+}
+
+impl Matcher {
+    /// Parses the filter box's text.
+    pub fn new(filter: &str) -> Self {
+        let filter = filter.trim();
+        if filter.is_empty() {
+            return Matcher::All;
+        }
+        if filter.len() > 1
+            && let Some(pattern) = filter.strip_prefix('/').and_then(|f| f.strip_suffix('/'))
+            && let Ok(regex) = regex::Regex::new(pattern)
+        {
+            return Matcher::Regex(regex);
+        }
+        Matcher::Substring(filter.to_lowercase())
+    }
+
+    /// True when `name` passes.
+    pub fn matches(&self, name: &str) -> bool {
+        match self {
+            Matcher::All => true,
+            Matcher::Substring(s) => name.to_lowercase().contains(s.as_str()),
+            Matcher::Regex(r) => r.is_match(name),
+        }
+    }
+}
+
+/// A size with its share of `total`, right-aligned digits, exact bytes on hover.
+pub fn size_cell(ui: &mut egui::Ui, bytes: u64, total: u64) {
+    ui.monospace(format!("{:>10} {:>5.1}%", human_size(bytes), percent(bytes, total)))
+        .on_hover_text(format!("{} bytes", crate::format::group_digits(bytes)));
+}
+
+/// A size without a share.
+pub fn plain_size_cell(ui: &mut egui::Ui, bytes: u64) {
+    ui.monospace(format!("{:>10}", human_size(bytes)))
+        .on_hover_text(format!("{} bytes", crate::format::group_digits(bytes)));
+}
+
+/// A signed size: growth in red, shrinkage in green, exact bytes on hover.
+pub fn delta_cell(ui: &mut egui::Ui, bytes: i64) {
+    let color = match bytes.signum() {
+        1 => egui::Color32::from_rgb(0xd0, 0x40, 0x40),
+        -1 => egui::Color32::from_rgb(0x30, 0xa0, 0x50),
+        _ => ui.visuals().text_color(),
+    };
+    ui.label(egui::RichText::new(format!("{:>11}", signed_size(bytes))).monospace().color(color))
+        .on_hover_text(format!("{bytes:+} bytes"));
+}
+
+/// A signed count, coloured like [`delta_cell`].
+pub fn count_delta_cell(ui: &mut egui::Ui, count: i64) {
+    let color = match count.signum() {
+        1 => egui::Color32::from_rgb(0xd0, 0x40, 0x40),
+        -1 => egui::Color32::from_rgb(0x30, 0xa0, 0x50),
+        _ => ui.visuals().text_color(),
+    };
+    ui.label(egui::RichText::new(format!("{count:+}")).monospace().color(color));
+}
+
+/// An expand/collapse button; true when clicked.
+pub fn toggle(ui: &mut egui::Ui, expanded: bool) -> bool {
+    let (text, hover) = if expanded { ("-", "Collapse") } else { ("+", "Expand") };
+    ui.add(egui::Button::new(egui::RichText::new(text).monospace()).small()).on_hover_text(hover).clicked()
+}
