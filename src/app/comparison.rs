@@ -204,24 +204,25 @@ impl ComparisonView {
             .resizable(true)
             .sense(egui::Sense::click())
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(200.0).clip(true))
-            .columns(Column::initial(80.0), 3)
-            .columns(Column::initial(100.0), 6)
+            .column(Column::remainder().at_least(160.0).clip(true))
+            .columns(Column::initial(64.0).at_least(48.0), 3)
+            .columns(Column::initial(86.0).at_least(70.0), 6)
             .header(row_height, |mut header| {
-                for title in [
-                    "Class",
-                    "# New",
-                    "# Deleted",
-                    "# Delta",
-                    "Alloc. size",
-                    "Freed size",
-                    "Size delta",
-                    "Retained before",
-                    "Retained after",
-                    "Retained delta",
-                ] {
+                let titles = [
+                    ("Class", "Class name"),
+                    ("# New", "Objects only in this snapshot"),
+                    ("# Deleted", "Objects only in the base snapshot"),
+                    ("# Delta", "New minus deleted"),
+                    ("Alloc.", "Shallow size of the new objects"),
+                    ("Freed", "Shallow size of the deleted objects"),
+                    ("Size delta", "Allocated minus freed"),
+                    ("Ret. before", "The class's retained size in the base snapshot"),
+                    ("Ret. after", "The class's retained size in this snapshot"),
+                    ("Ret. delta", "Retained size after minus before"),
+                ];
+                for (title, hover) in titles {
                     header.col(|ui| {
-                        ui.strong(title);
+                        ui.strong(title).on_hover_text(hover);
                     });
                 }
             })

@@ -156,7 +156,9 @@ impl DominatorView {
                             let has_children = self.children.as_ref().is_some_and(|c| !c.get(node).is_empty());
                             row.col(|ui| {
                                 ui.add_space(depth as f32 * 16.0);
-                                if has_children && toggle(ui, self.expanded.contains(&node)) {
+                                if !has_children {
+                                    ui.add_space(super::widgets::TOGGLE_WIDTH);
+                                } else if toggle(ui, self.expanded.contains(&node)) {
                                     toggled = Some(item);
                                 }
                                 let name: String = analysis.display_name(graph, node).chars().take(100).collect();

@@ -106,7 +106,10 @@ impl LeaksView {
                 *slot = Some(snapshots[i].id);
             }
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
+            if ui.add_enabled(self.job.is_none(), egui::Button::new("Find leaks")).clicked() {
+                self.start(ui.ctx(), snapshots);
+            }
             for (label, slot) in
                 [("Baseline", &mut self.baseline), ("Target", &mut self.target), ("Final", &mut self.final_snapshot)]
             {
@@ -117,9 +120,6 @@ impl LeaksView {
                         ui.selectable_value(slot, Some(s.id), &s.name);
                     }
                 });
-            }
-            if ui.add_enabled(self.job.is_none(), egui::Button::new("Find leaks")).clicked() {
-                self.start(ui.ctx(), snapshots);
             }
         });
         if let Some(message) = &self.message {
@@ -132,7 +132,10 @@ impl LeaksView {
             });
             return None;
         }
-        let (final_id, leaks) = self.result.clone()?;
+        let Some((final_id, leaks)) = self.result.clone() else {
+            ui.label("Objects allocated between baseline and target and still alive in final are leak candidates: Find leaks.");
+            return None;
+        };
         let snapshot = snapshots.iter().find(|s| s.id == final_id)?;
         let (graph, analysis) = (&snapshot.loaded.graph, &snapshot.loaded.analysis);
         ui.label(format!(

@@ -469,7 +469,7 @@ impl HeapscopeApp {
 
     fn retainers_panel(&mut self, ui: &mut egui::Ui) {
         let Some(doc) = self.documents.get_mut(self.selected) else { return };
-        egui::Panel::bottom("retainers").resizable(true).default_size(260.0).min_size(120.0).show(ui, |ui| {
+        egui::Panel::bottom("retainers").resizable(true).default_size(300.0).min_size(220.0).show(ui, |ui| {
             let name = doc.loaded.source.display_name();
             let (graph, analysis) = (Arc::clone(&doc.loaded.graph), Arc::clone(&doc.loaded.analysis));
             doc.retainers.show(ui, &graph, &analysis, &name);

@@ -320,7 +320,9 @@ impl SummaryView {
                             let v = node as usize;
                             row.col(|ui| {
                                 ui.add_space(depth as f32 * 16.0);
-                                if graph.edge_count_of(node) > 0 && toggle(ui, self.expanded_nodes.contains(&node)) {
+                                if graph.edge_count_of(node) == 0 {
+                                    ui.add_space(super::widgets::TOGGLE_WIDTH);
+                                } else if toggle(ui, self.expanded_nodes.contains(&node)) {
                                     toggled = Some(item);
                                 }
                                 let mut text = String::new();

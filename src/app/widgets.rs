@@ -74,8 +74,13 @@ pub fn count_delta_cell(ui: &mut egui::Ui, count: i64) {
     ui.label(egui::RichText::new(format!("{count:+}")).monospace().color(color));
 }
 
+/// The space an expand/collapse button takes, for rows that have none.
+pub const TOGGLE_WIDTH: f32 = 22.0;
+
 /// An expand/collapse button; true when clicked.
 pub fn toggle(ui: &mut egui::Ui, expanded: bool) -> bool {
     let (text, hover) = if expanded { ("-", "Collapse") } else { ("+", "Expand") };
-    ui.add(egui::Button::new(egui::RichText::new(text).monospace()).small()).on_hover_text(hover).clicked()
+    ui.add_sized([TOGGLE_WIDTH - 4.0, 16.0], egui::Button::new(egui::RichText::new(text).monospace()).small())
+        .on_hover_text(hover)
+        .clicked()
 }
