@@ -112,6 +112,11 @@ impl ComparisonView {
         }
     }
 
+    /// Stops waiting for the running comparison (its result is dropped).
+    pub fn cancel(&mut self) {
+        self.job = None;
+    }
+
     /// The status-bar line of the running comparison.
     pub fn status(&self) -> Option<(String, f32)> {
         self.job.as_ref().map(|(_, job)| (job.label.clone(), job.progress.fraction()))

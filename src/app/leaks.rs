@@ -41,6 +41,11 @@ impl LeaksView {
         self.job.is_some()
     }
 
+    /// Stops waiting for the running search (its result is dropped).
+    pub fn cancel(&mut self) {
+        self.job = None;
+    }
+
     /// The status-bar line of the running search.
     pub fn status(&self) -> Option<(String, f32)> {
         self.job.as_ref().map(|job| (job.label.clone(), job.progress.fraction()))

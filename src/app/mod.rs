@@ -8,6 +8,7 @@
 
 mod comparison;
 mod dominators;
+mod filters;
 mod jobs;
 mod leaks;
 mod overview;
@@ -84,6 +85,7 @@ pub struct Document {
     /// The load result.
     pub loaded: Loaded,
     summary: summary::SummaryView,
+    filters: filters::FilterState,
     dominators: dominators::DominatorView,
     /// The Retainers pane.
     pub retainers: retainers::RetainersPane,
@@ -190,7 +192,7 @@ impl HeapscopeApp {
         !self.loads.is_empty()
             || self.comparison.is_busy()
             || self.leaks.is_busy()
-            || self.documents.iter().any(|d| d.retainers.is_busy())
+            || self.documents.iter().any(|d| d.retainers.is_busy() || d.filters.is_busy())
     }
 
     /// The selected document's index.
@@ -226,6 +228,7 @@ impl HeapscopeApp {
                             id,
                             loaded,
                             summary: summary::SummaryView::default(),
+                            filters: filters::FilterState::default(),
                             dominators: dominators::DominatorView::default(),
                             retainers: retainers::RetainersPane::default(),
                         },
@@ -423,11 +426,24 @@ impl HeapscopeApp {
                     }
                 });
             }
-            for (label, _) in self.comparison.status().into_iter().chain(self.leaks.status()) {
+            if let Some((label, _)) = self.comparison.status() {
                 any = true;
                 ui.horizontal(|ui| {
                     ui.spinner();
                     ui.label(label);
+                    if ui.button("Cancel").clicked() {
+                        self.comparison.cancel();
+                    }
+                });
+            }
+            if let Some((label, _)) = self.leaks.status() {
+                any = true;
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(label);
+                    if ui.button("Cancel").clicked() {
+                        self.leaks.cancel();
+                    }
                 });
             }
             if !any {
@@ -492,11 +508,30 @@ impl HeapscopeApp {
             let current = self.documents[self.selected].id;
             match self.view {
                 View::Summary => {
+                    // The filter menu reads every open snapshot; its state is taken out meanwhile.
+                    let mut state = std::mem::take(&mut self.documents[self.selected].filters);
+                    let snapshots = snapshots_of(&self.documents);
+                    let changed = state.menu(ui, &snapshots, current);
+                    let rows = state.rows(ui.ctx(), &snapshots, current);
                     let doc = &mut self.documents[self.selected];
-                    let (graph, analysis, rows) = (&doc.loaded.graph, &doc.loaded.analysis, &doc.loaded.summary);
-                    for event in doc.summary.show(ui, graph, analysis, rows, &self.filter) {
-                        let summary::SummaryEvent::Select(node) = event;
-                        doc.retainers.select(node);
+                    doc.filters = state;
+                    if changed {
+                        doc.summary = summary::SummaryView::default();
+                    }
+                    match rows {
+                        Some(rows) => {
+                            let (graph, analysis) = (&doc.loaded.graph, &doc.loaded.analysis);
+                            for event in doc.summary.show(ui, graph, analysis, &rows, &self.filter) {
+                                let summary::SummaryEvent::Select(node) = event;
+                                doc.retainers.select(node);
+                            }
+                        }
+                        None => {
+                            ui.horizontal(|ui| {
+                                ui.spinner();
+                                ui.label("filtering...");
+                            });
+                        }
                     }
                 }
                 View::Dominators => {

@@ -220,3 +220,32 @@ fn the_window_keeps_drawing_while_a_load_waits() {
     // The open snapshot, and below it the recent file.
     assert_eq!(harness.get_all_by_label("slow.heapsnapshot").count(), 2);
 }
+
+/// The Summary's "Show" menu: only the objects allocated after another snapshot.
+#[test]
+fn summary_shows_objects_allocated_after_another_snapshot() {
+    let files: Vec<PathBuf> =
+        ["before", "final"].iter().map(|n| sample(&format!("request-history.{n}.heapsnapshot.gz"))).collect();
+    let mut harness = app(files);
+    step_until(&mut harness, "two loads", |h| h.state().documents().len() == 2 && !h.state().is_busy());
+    assert_eq!(harness.state().selected(), 1, "the last snapshot opened is shown");
+    let expected = {
+        let docs = harness.state().documents();
+        let (before, last) = (&docs[0].loaded, &docs[1].loaded);
+        let new = heapscope::compare::filters::objects_allocated_between(&before.graph, &last.graph);
+        new.iter()
+            .filter(|&&v| {
+                last.analysis.class_name(&last.graph, v) == "{data}" && last.analysis.self_sizes[v as usize] > 0
+            })
+            .count()
+    };
+    assert_eq!(expected, 4000 + 1, "4000 new records, and the literal's boilerplate");
+    harness.get_by_role(egui::accesskit::Role::ComboBox).click();
+    harness.run_steps(2);
+    harness.get_by_label("Allocated after request-history.before.heapsnapshot.gz").click();
+    let count = heapscope::format::group_digits(expected as u64);
+    step_until(&mut harness, "the filtered summary", |h| h.query_all_by_label(&count).next().is_some());
+    harness.get_by_label("{data}");
+    // Every class row now counts new objects only: `global` existed before.
+    assert!(harness.query_all_by_label("global").next().is_none());
+}
