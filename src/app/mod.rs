@@ -233,7 +233,13 @@ impl HeapscopeApp {
                             retainers: retainers::RetainersPane::default(),
                         },
                     );
-                    self.selected = at;
+                    // The most recently opened snapshot is shown, whatever order loads finish in.
+                    let shown = self.documents.get(self.selected + usize::from(at <= self.selected)).map(|d| d.id);
+                    self.selected = if shown.is_none_or(|shown| shown < id) || self.documents.len() == 1 {
+                        at
+                    } else {
+                        self.selected + usize::from(at <= self.selected)
+                    };
                 }
                 JobPoll::Done(Err(message)) if message.ends_with(": cancelled") => {}
                 JobPoll::Done(Err(message)) => self.errors.push(message),
