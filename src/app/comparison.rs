@@ -51,6 +51,8 @@ pub struct ComparisonView {
     pub base: Option<u64>,
     /// Show the two summaries side by side instead of the delta table.
     pub side_by_side: bool,
+    /// Show a chart of the largest changes instead of the delta table.
+    pub chart: bool,
     diffs: HashMap<(u64, u64), Arc<SnapshotDiff>>,
     aligned: HashMap<(u64, u64), Arc<Vec<AlignedRow>>>,
     job: Option<((u64, u64), Job<SnapshotDiff>)>,
@@ -149,8 +151,15 @@ impl ComparisonView {
                 }
             });
             ui.separator();
-            ui.selectable_value(&mut self.side_by_side, false, "Delta");
-            ui.selectable_value(&mut self.side_by_side, true, "Side by side");
+            if ui.selectable_label(!self.side_by_side && !self.chart, "Delta").clicked() {
+                (self.side_by_side, self.chart) = (false, false);
+            }
+            if ui.selectable_label(self.side_by_side, "Side by side").clicked() {
+                (self.side_by_side, self.chart) = (true, false);
+            }
+            if ui.selectable_label(self.chart, "Chart").clicked() {
+                (self.side_by_side, self.chart) = (false, true);
+            }
         });
         let base = others.iter().find(|s| Some(s.id) == self.base)?;
         if let Some(message) = &self.message {
@@ -177,6 +186,10 @@ impl ComparisonView {
                     diff.common_ids
                 ),
             );
+        }
+        if self.chart {
+            egui::ScrollArea::vertical().show(ui, |ui| super::plots::largest_changes(ui, &diff));
+            return None;
         }
         self.delta_table(ui, &diff, cur, filter)
     }

@@ -13,6 +13,8 @@ use crate::analysis::{Analysis, analyze};
 use crate::graph::HeapGraph;
 use crate::progress::{Phase, Progress as _, SharedProgress};
 use crate::snapshot::{LoadOptions, load_v8_bytes, load_v8_file};
+use crate::traces::AllocationTraces;
+use crate::traces::call_tree::CallTree;
 
 /// Where a snapshot comes from.
 #[derive(Clone, Debug)]
@@ -59,6 +61,65 @@ pub struct Loaded {
     pub phases: Vec<(Phase, Duration)>,
     /// Total wall time.
     pub took: Duration,
+}
+
+/// A finished tracemalloc load.
+pub struct DumpLoaded {
+    /// Where it came from.
+    pub source: Source,
+    /// The traces.
+    pub traces: Arc<AllocationTraces>,
+    /// Their allocation call tree.
+    pub tree: Arc<CallTree>,
+    /// Total wall time.
+    pub took: Duration,
+}
+
+/// Whatever a file turned out to be.
+pub enum Opened {
+    /// A V8 heap snapshot.
+    V8(Loaded),
+    /// A tracemalloc dump.
+    Dump(DumpLoaded),
+}
+
+/// Loads a file of either format (recognised by content).
+pub fn open(source: Source, progress: &SharedProgress) -> Result<Opened, String> {
+    // A pipe can be read only once: read it whole, then look at the bytes.
+    let source = match source {
+        Source::File(path) if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: cannot read the file: {e}", path.display()))?;
+            Source::Bytes(Source::File(path).display_name(), Arc::new(bytes))
+        }
+        other => other,
+    };
+    let is_dump = match &source {
+        Source::File(path) => {
+            crate::snapshot::detect(path).map_err(|e| e.to_string())?.format == crate::snapshot::Format::Pickle
+        }
+        Source::Bytes(_, bytes) => is_pickle(bytes),
+    };
+    if !is_dump {
+        return load(source, progress).map(Opened::V8);
+    }
+    let started = Instant::now();
+    let traces = match &source {
+        Source::File(path) => crate::snapshot::tracemalloc::load_file(path, progress).map(|l| l.traces),
+        Source::Bytes(name, bytes) => crate::snapshot::tracemalloc::load_bytes(bytes, name, progress),
+    }
+    .map_err(|e| e.to_string())?;
+    let tree = CallTree::build(&traces, None);
+    Ok(Opened::Dump(DumpLoaded { source, traces: Arc::new(traces), tree: Arc::new(tree), took: started.elapsed() }))
+}
+
+/// True when `bytes` (plain or gzip-compressed) start like a pickle.
+fn is_pickle(bytes: &[u8]) -> bool {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut first = [0u8; 1];
+        return std::io::Read::read_exact(&mut flate2::read::MultiGzDecoder::new(bytes), &mut first).is_ok()
+            && first[0] == 0x80;
+    }
+    bytes.first() == Some(&0x80)
 }
 
 /// Work running on a worker thread, producing a `T` or an error message.

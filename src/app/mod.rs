@@ -8,10 +8,13 @@
 
 mod comparison;
 mod dominators;
+mod dumps;
 mod filters;
+mod flame;
 mod jobs;
 mod leaks;
 mod overview;
+mod plots;
 mod retainers;
 mod summary;
 mod widgets;
@@ -22,7 +25,8 @@ use std::sync::Arc;
 use eframe::egui;
 use serde::{Deserialize, Serialize};
 
-pub use jobs::{Job, JobPoll, Loaded, Source};
+pub use dumps::{DumpDocument, DumpTab};
+pub use jobs::{DumpLoaded, Job, JobPoll, Loaded, Opened, Source};
 pub use retainers::ExportFormat;
 
 use comparison::{ComparisonEvent, ComparisonView, Snapshot};
@@ -69,6 +73,15 @@ pub enum View {
     Statistics,
 }
 
+/// The views of a V8 snapshot, in tab order.
+const V8_VIEWS: [(View, &str); 5] = [
+    (View::Summary, "Summary"),
+    (View::Comparison, "Comparison"),
+    (View::Leaks, "Leaks"),
+    (View::Dominators, "Dominators"),
+    (View::Statistics, "Statistics"),
+];
+
 /// What survives a restart.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Persisted {
@@ -97,7 +110,11 @@ pub struct HeapscopeApp {
     selected: usize,
     next_id: u64,
     /// Running loads, with the id their document will get (ids follow the order of opening).
-    loads: Vec<(u64, Job<Loaded>)>,
+    loads: Vec<(u64, Job<Opened>)>,
+    /// Open tracemalloc dumps, in the order they were opened.
+    dumps: Vec<DumpDocument>,
+    /// The dump shown instead of a V8 snapshot, if any.
+    selected_dump: Option<usize>,
     errors: Vec<String>,
     view: View,
     filter: String,
@@ -118,6 +135,8 @@ impl HeapscopeApp {
             selected: 0,
             next_id: 1,
             loads: Vec::new(),
+            dumps: Vec::new(),
+            selected_dump: None,
             errors: Vec::new(),
             view: View::Summary,
             filter: String::new(),
@@ -163,7 +182,7 @@ impl HeapscopeApp {
         let waker = ctx.clone();
         let label = format!("loading {}", source.display_name());
         let job_source = source.clone();
-        match Job::spawn(label, move || waker.request_repaint(), move |progress| jobs::load(job_source, progress)) {
+        match Job::spawn(label, move || waker.request_repaint(), move |progress| jobs::open(job_source, progress)) {
             Ok(job) => {
                 self.loads.push((self.next_id, job));
                 self.next_id += 1;
@@ -180,6 +199,21 @@ impl HeapscopeApp {
     /// The open documents, for changing their view state.
     pub fn documents_mut(&mut self) -> &mut [Document] {
         &mut self.documents
+    }
+
+    /// The open tracemalloc dumps.
+    pub fn dumps(&self) -> &[DumpDocument] {
+        &self.dumps
+    }
+
+    /// The open tracemalloc dumps, for changing their view state.
+    pub fn dumps_mut(&mut self) -> &mut [DumpDocument] {
+        &mut self.dumps
+    }
+
+    /// The dump shown, if a dump is shown.
+    pub fn selected_dump(&self) -> Option<usize> {
+        self.selected_dump
     }
 
     /// Messages of jobs that failed.
@@ -219,7 +253,18 @@ impl HeapscopeApp {
         for (id, job) in self.loads.drain(..) {
             match job.poll() {
                 JobPoll::Running => still_running.push((id, job)),
-                JobPoll::Done(Ok(loaded)) => {
+                JobPoll::Done(Ok(Opened::Dump(loaded))) => {
+                    let at = self.dumps.partition_point(|d| d.id < id);
+                    self.dumps.insert(at, DumpDocument::new(id, loaded));
+                    // The most recently opened file is shown, whatever order loads finish in.
+                    let opened_last = self.dumps.iter().all(|d| d.id <= id) && self.documents.iter().all(|d| d.id < id);
+                    if opened_last {
+                        self.selected_dump = Some(at);
+                    } else if let Some(shown) = self.selected_dump.filter(|&s| at <= s) {
+                        self.selected_dump = Some(shown + 1);
+                    }
+                }
+                JobPoll::Done(Ok(Opened::V8(loaded))) => {
                     // Documents stay in the order they were opened, whatever order loads finish in.
                     let at = self.documents.partition_point(|d| d.id < id);
                     self.documents.insert(
@@ -240,6 +285,9 @@ impl HeapscopeApp {
                     } else {
                         self.selected + usize::from(at <= self.selected)
                     };
+                    if self.dumps.iter().all(|d| d.id < id) {
+                        self.selected_dump = None;
+                    }
                 }
                 JobPoll::Done(Err(message)) if message.ends_with(": cancelled") => {}
                 JobPoll::Done(Err(message)) => self.errors.push(message),
@@ -259,7 +307,10 @@ impl HeapscopeApp {
 
     fn pick_files(&mut self, ctx: &egui::Context) {
         if let Some(paths) = rfd::FileDialog::new()
-            .add_filter("Heap snapshots", &["heapsnapshot", "gz"])
+            .add_filter(
+                "Heap snapshots and tracemalloc dumps",
+                &["heapsnapshot", "gz", "tracemalloc", "pickle", "dump"],
+            )
             .add_filter("All files", &["*"])
             .pick_files()
         {
@@ -270,6 +321,14 @@ impl HeapscopeApp {
     }
 
     fn title(&self) -> String {
+        if let Some(dump) = self.selected_dump.and_then(|i| self.dumps.get(i)) {
+            return format!(
+                "heapscope - {} ({} traces, {})",
+                dump.loaded.source.display_name(),
+                crate::format::group_digits(dump.loaded.traces.trace_count() as u64),
+                crate::format::human_size(dump.loaded.traces.total_size())
+            );
+        }
         match self.documents.get(self.selected) {
             Some(doc) => format!(
                 "heapscope - {} ({} objects, {})",
@@ -291,8 +350,10 @@ impl HeapscopeApp {
                     let name = doc.loaded.source.display_name();
                     let label = if base { format!("{name} [base]") } else { name };
                     let size = crate::format::human_size(doc.loaded.analysis.total_size(&doc.loaded.graph));
-                    if ui.selectable_label(i == self.selected, label).on_hover_text(size).clicked() {
+                    let shown = i == self.selected && self.selected_dump.is_none();
+                    if ui.selectable_label(shown, label).on_hover_text(size).clicked() {
                         self.selected = i;
+                        self.selected_dump = None;
                     }
                     if ui.small_button("x").on_hover_text("Close").clicked() {
                         close = Some(i);
@@ -301,6 +362,31 @@ impl HeapscopeApp {
             }
             if let Some(i) = close {
                 self.close(i);
+            }
+            if !self.dumps.is_empty() {
+                ui.separator();
+                ui.strong("tracemalloc dumps");
+                let mut close_dump = None;
+                for (i, dump) in self.dumps.iter().enumerate() {
+                    ui.horizontal(|ui| {
+                        let name = dump.loaded.source.display_name();
+                        let size = crate::format::human_size(dump.loaded.traces.total_size());
+                        if ui.selectable_label(self.selected_dump == Some(i), name).on_hover_text(size).clicked() {
+                            self.selected_dump = Some(i);
+                        }
+                        if ui.small_button("x").on_hover_text("Close").clicked() {
+                            close_dump = Some(i);
+                        }
+                    });
+                }
+                if let Some(i) = close_dump {
+                    self.dumps.remove(i);
+                    self.selected_dump = match self.selected_dump {
+                        Some(s) if s == i => None,
+                        Some(s) if s > i => Some(s - 1),
+                        other => other,
+                    };
+                }
             }
             if self.documents.len() > 1
                 && let Some(doc) = self.documents.get(self.selected)
@@ -340,16 +426,15 @@ impl HeapscopeApp {
     }
 
     fn top_bar(&mut self, ui: &mut egui::Ui) {
+        let dump_shown = self.selected_dump.is_some();
         egui::Panel::top("top_bar").show(ui, |ui| {
             ui.horizontal(|ui| {
-                for (view, label) in [
-                    (View::Summary, "Summary"),
-                    (View::Comparison, "Comparison"),
-                    (View::Leaks, "Leaks"),
-                    (View::Dominators, "Dominators"),
-                    (View::Statistics, "Statistics"),
-                ] {
+                let views = if dump_shown { &[][..] } else { &V8_VIEWS[..] };
+                for &(view, label) in views {
                     ui.selectable_value(&mut self.view, view, label);
+                }
+                if dump_shown {
+                    ui.strong("tracemalloc dump");
                 }
                 ui.separator();
                 ui.label("Filter:");
@@ -365,7 +450,10 @@ impl HeapscopeApp {
                 if edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
                     self.find_id();
                 }
-                if matches!(self.view, View::Summary | View::Comparison) && ui.button("Export CSV").clicked() {
+                if !dump_shown
+                    && matches!(self.view, View::Summary | View::Comparison)
+                    && ui.button("Export CSV").clicked()
+                {
                     self.export_table();
                 }
             });
@@ -490,6 +578,9 @@ impl HeapscopeApp {
     }
 
     fn retainers_panel(&mut self, ui: &mut egui::Ui) {
+        if self.selected_dump.is_some() {
+            return;
+        }
         let Some(doc) = self.documents.get_mut(self.selected) else { return };
         egui::Panel::bottom("retainers").resizable(true).default_size(300.0).min_size(220.0).show(ui, |ui| {
             let name = doc.loaded.source.display_name();
@@ -501,6 +592,22 @@ impl HeapscopeApp {
     fn central(&mut self, ui: &mut egui::Ui) {
         egui::CentralPanel::default_margins().show(ui, |ui| {
             self.error_list(ui);
+            if let Some(index) = self.selected_dump.filter(|&i| i < self.dumps.len()) {
+                let all: Vec<dumps::OtherDump> = self
+                    .dumps
+                    .iter()
+                    .map(|d| dumps::OtherDump {
+                        id: d.id,
+                        name: d.loaded.source.display_name(),
+                        traces: Arc::clone(&d.loaded.traces),
+                        tree: Arc::clone(&d.loaded.tree),
+                    })
+                    .collect();
+                let id = self.dumps[index].id;
+                let others: Vec<dumps::OtherDump> = all.iter().filter(|o| o.id != id).cloned().collect();
+                self.dumps[index].show(ui, &others, &all, &self.filter);
+                return;
+            }
             if self.documents.is_empty() {
                 if self.loads.is_empty() {
                     ui.label(
@@ -613,7 +720,12 @@ impl eframe::App for HeapscopeApp {
         let persisted = Persisted {
             recent: self.recent.clone(),
             view: Some(self.view),
-            open: self.documents.iter().filter_map(|d| d.loaded.source.path().cloned()).collect(),
+            open: self
+                .documents
+                .iter()
+                .filter_map(|d| d.loaded.source.path().cloned())
+                .chain(self.dumps.iter().filter_map(|d| d.loaded.source.path().cloned()))
+                .collect(),
         };
         if let Ok(text) = serde_json::to_string(&persisted) {
             storage.set_string(STORAGE_KEY, text);

@@ -7,6 +7,17 @@ use crate::format::group_digits;
 
 /// Shows counts, the snapshot's format variant and the load timings.
 pub fn show(ui: &mut egui::Ui, loaded: &Loaded) {
+    egui::ScrollArea::vertical().id_salt("overview_scroll").show(ui, |ui| {
+        ui.columns(2, |columns| {
+            table(&mut columns[0], loaded);
+            super::plots::heap_composition(&mut columns[1], &loaded.analysis.statistics);
+            columns[1].add_space(12.0);
+            super::plots::top_classes(&mut columns[1], &loaded.summary);
+        });
+    });
+}
+
+fn table(ui: &mut egui::Ui, loaded: &Loaded) {
     let graph = &loaded.graph;
     ui.heading(loaded.source.display_name());
     ui.add_space(8.0);

@@ -249,3 +249,102 @@ fn summary_shows_objects_allocated_after_another_snapshot() {
     // Every class row now counts new objects only: `global` existed before.
     assert!(harness.query_all_by_label("global").next().is_none());
 }
+
+/// Python's expected `compare_to(after, 'lineno')` rows for the committed dumps.
+fn python_lineno_comparison() -> Vec<serde_json::Value> {
+    let raw = std::fs::read(sample("request-history.final-vs-after.expected.json.gz")).expect("read");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw[..]), &mut text).expect("gunzip");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    doc["compare"]
+        .as_array()
+        .and_then(|cases| {
+            cases
+                .iter()
+                .find(|c| c["key"] == "lineno" && c["cumulative"] == false && c["filters"] == serde_json::json!([]))
+        })
+        .and_then(|c| c["rows"].as_array().cloned())
+        .expect("the plain lineno comparison")
+}
+
+/// tracemalloc dumps in the window: Python's comparison, the call tree, the flame graph, plots.
+#[test]
+fn tracemalloc_dumps_in_the_window() {
+    let files: Vec<PathBuf> =
+        ["before", "after", "final"].iter().map(|n| sample(&format!("request-history.{n}.tracemalloc.gz"))).collect();
+    let mut harness = app(files);
+    step_until(&mut harness, "three dumps", |h| h.state().dumps().len() == 3 && !h.state().is_busy());
+    assert!(harness.state().errors().is_empty(), "{:?}", harness.state().errors());
+    assert_eq!(harness.state().selected_dump(), Some(2), "the newest dump is shown");
+
+    // compare_to against the dump opened before it: the leaking line with Python's numbers.
+    harness.get_by_label("Compare to").click();
+    harness.run_steps(2);
+    let python = python_lineno_comparison();
+    let top = &python[0];
+    assert_eq!(top[0][0][0], "/srv/app/server.py");
+    harness.get_by_label("/srv/app/server.py:11");
+    let count = heapscope::format::group_digits(top[3].as_u64().expect("count"));
+    let count_diff = format!("{:+}", top[4].as_i64().expect("count diff"));
+    assert!(harness.query_all_by_label(&count).next().is_some(), "count {count}");
+    assert!(harness.query_all_by_label(&count_diff).next().is_some(), "count diff {count_diff}");
+    // Selecting the row shows its traceback, as Python prints it.
+    harness.get_by_label("/srv/app/server.py:11").click();
+    harness.run_steps(2);
+    harness.get_by_label("  File \"/srv/app/server.py\", line 11");
+
+    // The call tree, expanded down to the largest node of the leaking line.
+    let node = {
+        let dump = &harness.state().dumps()[2];
+        let (tree, table) = (&dump.loaded.tree, &dump.loaded.traces.table);
+        (1..tree.node_count() as u32)
+            .filter(|&n| {
+                let f = tree.frame[n as usize];
+                table.frame_file_text(f) == "/srv/app/server.py" && table.frame_line(f) == 11
+            })
+            .max_by_key(|&n| tree.total_size[n as usize])
+            .expect("a node of server.py:11")
+    };
+    harness.get_by_label("Call tree").click();
+    harness.state_mut().dumps_mut()[2].reveal(node);
+    harness.run_steps(3);
+    assert!(harness.query_all_by_label("/srv/app/server.py:11").next().is_some(), "the call tree reaches the line");
+
+    // The flame graph: hover the leaking frame for its details, click it to focus it.
+    harness.get_by_label("Flame graph").click();
+    harness.run_steps(3);
+    let rect = harness.state().dumps()[2].flame.rect_of(node).expect("the frame is drawn");
+    harness.event(egui::Event::PointerMoved(rect.center()));
+    harness.run_steps(2);
+    harness.get_by_label_contains("server.py:11: total ");
+    for pressed in [true, false] {
+        harness.event(egui::Event::PointerButton {
+            pos: rect.center(),
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        harness.step();
+    }
+    harness.run_steps(2);
+    assert_eq!(harness.state().dumps()[2].flame.focused, Some(node));
+    harness.get_by_label("  File \"/srv/app/server.py\", line 11");
+    assert!(harness.query_all_by_label("grew").next().is_some(), "differential colours against the older dump");
+
+    // Plots: the top sites, and the top sites across the three dumps.
+    harness.get_by_label("Plots").click();
+    harness.run_steps(3);
+    harness.get_by_label("Top allocation sites");
+    harness.get_by_label("Top sites across 3 dumps (in the order opened)");
+}
+
+/// The V8 Statistics view has its charts.
+#[test]
+fn v8_statistics_has_charts() {
+    let mut harness = app(vec![sample("map-cache.final.heapsnapshot.gz")]);
+    step_until(&mut harness, "the load", |h| !h.state().documents().is_empty());
+    harness.get_by_label("Statistics").click();
+    harness.run_steps(3);
+    harness.get_by_label("Composition");
+    harness.get_by_label("Top classes by retained size");
+}
