@@ -58,7 +58,8 @@ pub struct DumpDocument {
     key: KeyType,
     cumulative: bool,
     stats: Option<(Grouping, Arc<Statistics>)>,
-    /// The dump compared against (and the flame graph's differential base).
+    /// The dump the user chose to compare against (and as the flame graph's differential base);
+    /// by default the dump opened just before this one.
     pub base: Option<u64>,
     comparison: Option<((u64, Grouping), Arc<Comparison>)>,
     /// The selected row's traceback: (file, line), oldest first.
@@ -135,11 +136,9 @@ impl DumpDocument {
                 ui.selectable_value(&mut self.tab, tab, label);
             }
         });
-        if self.base.is_none_or(|b| !others.iter().any(|o| o.id == b)) {
-            // The dump opened just before this one, else the first other one.
-            self.base = others.iter().rev().find(|o| o.id < self.id).or(others.first()).map(|o| o.id);
-        }
-        let base = others.iter().find(|o| Some(o.id) == self.base).cloned();
+        // The user's choice, else the dump opened just before this one, else the first other one.
+        let chosen = others.iter().find(|o| Some(o.id) == self.base);
+        let base = chosen.or_else(|| others.iter().rev().find(|o| o.id < self.id)).or(others.first()).cloned();
         egui::Panel::bottom(egui::IdSalt::new(("traceback", self.id))).resizable(true).default_size(180.0).show(
             ui,
             |ui| {
