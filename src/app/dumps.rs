@@ -10,7 +10,7 @@ use eframe::egui;
 use egui_extras::{Column, TableBuilder};
 
 use super::flame::{FlameGraph, frame_label, size_changes};
-use super::jobs::DumpLoaded;
+use super::jobs::{DumpLoaded, Job, JobPoll};
 use super::plots;
 use super::widgets::{Matcher, count_delta_cell, delta_cell, plain_size_cell, toggle};
 use crate::format::group_digits;
@@ -68,6 +68,7 @@ pub struct DumpDocument {
     /// The flame graph.
     pub flame: FlameGraph,
     flame_changes: Option<(u64, Arc<Vec<i64>>)>,
+    changes_job: Option<(u64, Job<Vec<i64>>)>,
     /// Differential colouring in the flame graph.
     pub differential: bool,
 }
@@ -89,8 +90,14 @@ impl DumpDocument {
             tree_expanded: HashSet::from([0]),
             flame,
             flame_changes: None,
+            changes_job: None,
             differential: true,
         }
+    }
+
+    /// True while a background job of this dump runs.
+    pub fn is_busy(&self) -> bool {
+        self.changes_job.is_some()
     }
 
     fn grouping(&self) -> Grouping {
@@ -393,20 +400,32 @@ impl DumpDocument {
     }
 
     fn flame_view(&mut self, ui: &mut egui::Ui, others: &[OtherDump], base: Option<&OtherDump>) {
+        // The changes against the base are matched frame by frame in a background job; the graph
+        // is drawn without colours by change until they arrive.
+        if let Some((id, job)) = &self.changes_job
+            && let JobPoll::Done(result) = job.poll()
+        {
+            if let Ok(changes) = result {
+                self.flame_changes = Some((*id, Arc::new(changes)));
+            }
+            self.changes_job = None;
+        }
         let changes = match base.filter(|_| self.differential) {
             Some(base) => {
                 let cached = self.flame_changes.as_ref().filter(|(id, _)| *id == base.id).map(|(_, c)| Arc::clone(c));
-                let changes = cached.unwrap_or_else(|| {
-                    let c = Arc::new(size_changes(
-                        &self.loaded.tree,
-                        &self.loaded.traces.table,
-                        &base.tree,
-                        &base.traces.table,
-                    ));
-                    self.flame_changes = Some((base.id, Arc::clone(&c)));
-                    c
-                });
-                Some(changes)
+                if cached.is_none() && self.changes_job.as_ref().is_none_or(|(id, _)| *id != base.id) {
+                    let (new, old) = (Arc::clone(&self.loaded.traces), Arc::clone(&base.traces));
+                    let (new_tree, old_tree) = (Arc::clone(&self.loaded.tree), Arc::clone(&base.tree));
+                    let waker = ui.ctx().clone();
+                    if let Ok(job) = Job::spawn(
+                        "comparing call trees",
+                        move || waker.request_repaint(),
+                        move |_| Ok(size_changes(&new_tree, &new.table, &old_tree, &old.table)),
+                    ) {
+                        self.changes_job = Some((base.id, job));
+                    }
+                }
+                cached
             }
             None => None,
         };

@@ -227,6 +227,7 @@ impl HeapscopeApp {
             || self.comparison.is_busy()
             || self.leaks.is_busy()
             || self.documents.iter().any(|d| d.retainers.is_busy() || d.filters.is_busy())
+            || self.dumps.iter().any(DumpDocument::is_busy)
     }
 
     /// The selected document's index.

@@ -312,7 +312,7 @@ fn tracemalloc_dumps_in_the_window() {
 
     // The flame graph: hover the leaking frame for its details, click it to focus it.
     harness.get_by_label("Flame graph").click();
-    harness.run_steps(3);
+    step_until(&mut harness, "the differential colours", |h| h.query_all_by_label("grew").next().is_some());
     let rect = harness.state().dumps()[2].flame.rect_of(node).expect("the frame is drawn");
     harness.event(egui::Event::PointerMoved(rect.center()));
     harness.run_steps(2);
