@@ -146,7 +146,7 @@ impl DumpDocument {
         // The user's choice, else the dump opened just before this one, else the first other one.
         let chosen = others.iter().find(|o| Some(o.id) == self.base);
         let base = chosen.or_else(|| others.iter().rev().find(|o| o.id < self.id)).or(others.first()).cloned();
-        egui::Panel::bottom(egui::IdSalt::new(("traceback", self.id))).resizable(true).default_size(180.0).show(
+        egui::Panel::bottom(egui::IdSalt::new(("traceback", self.id))).resizable(true).default_size(180.0).min_size(140.0).show(
             ui,
             |ui| {
                 self.traceback_panel(ui);
