@@ -146,12 +146,13 @@ impl DumpDocument {
         // The user's choice, else the dump opened just before this one, else the first other one.
         let chosen = others.iter().find(|o| Some(o.id) == self.base);
         let base = chosen.or_else(|| others.iter().rev().find(|o| o.id < self.id)).or(others.first()).cloned();
-        egui::Panel::bottom(egui::IdSalt::new(("traceback", self.id))).resizable(true).default_size(180.0).min_size(140.0).show(
-            ui,
-            |ui| {
+        egui::Panel::bottom(egui::IdSalt::new(("traceback", self.id)))
+            .resizable(true)
+            .default_size(180.0)
+            .min_size(140.0)
+            .show(ui, |ui| {
                 self.traceback_panel(ui);
-            },
-        );
+            });
         egui::CentralPanel::default_margins().show(ui, |ui| match self.tab {
             DumpTab::Statistics => self.statistics_view(ui, filter),
             DumpTab::Comparison => match &base {
