@@ -167,6 +167,23 @@ pub enum ErrorKind {
         /// What is wrong.
         reason: String,
     },
+    /// Loading and analysing would need more memory than the system has available.
+    #[error(
+        "loading and analysing it needs about {} ({} nodes and {} edges), but only {} of memory is available; \
+         close other programs or use a machine with more memory (set HEAPSCOPE_NO_MEMORY_CHECK=1 to try anyway)",
+        crate::format::human_size(*needed), crate::format::group_digits(*nodes), crate::format::group_digits(*edges),
+        crate::format::human_size(*available)
+    )]
+    NotEnoughMemory {
+        /// The estimate, in bytes.
+        needed: u64,
+        /// Memory available, in bytes.
+        available: u64,
+        /// Nodes the header declares.
+        nodes: u64,
+        /// Edges the header declares.
+        edges: u64,
+    },
     /// The snapshot is larger than this program can index.
     #[error("too large: {0}")]
     TooLarge(String),

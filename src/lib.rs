@@ -11,6 +11,7 @@
 //! - [`app`]: the desktop app.
 
 pub mod analysis;
+#[cfg(feature = "gui")]
 pub mod app;
 pub mod cli;
 pub mod compare;

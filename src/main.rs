@@ -9,12 +9,25 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(command) => run(command),
-        None => match heapscope::app::run(cli.files) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("heapscope: cannot open the window: {err}");
-                ExitCode::from(2)
-            }
-        },
+        None => open_window(cli.files),
     }
+}
+
+/// Opens the desktop app with `files`.
+#[cfg(feature = "gui")]
+fn open_window(files: Vec<std::path::PathBuf>) -> ExitCode {
+    match heapscope::app::run(files) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("heapscope: cannot open the window: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Without the desktop app, a command is required.
+#[cfg(not(feature = "gui"))]
+fn open_window(_files: Vec<std::path::PathBuf>) -> ExitCode {
+    eprintln!("heapscope: this build has no desktop app (the `gui` feature is off); give a command, see --help");
+    ExitCode::from(2)
 }

@@ -89,6 +89,12 @@ struct Persisted {
     view: Option<View>,
     /// The files open at exit (reopened when the app starts without files).
     open: Vec<PathBuf>,
+    /// The comparison's base snapshot.
+    #[serde(default)]
+    comparison_base: Option<PathBuf>,
+    /// Ignored retainers per snapshot file, by V8 object id.
+    #[serde(default)]
+    ignored: Vec<(PathBuf, Vec<u32>)>,
 }
 
 /// An open snapshot and the state of its views.
@@ -125,6 +131,8 @@ pub struct HeapscopeApp {
     /// Where table exports go instead of asking with a save dialog (for automation).
     pub table_export_to: Option<PathBuf>,
     message: Option<String>,
+    /// The state of the last session, applied to documents as they finish loading.
+    restore: Option<Persisted>,
 }
 
 impl HeapscopeApp {
@@ -146,6 +154,7 @@ impl HeapscopeApp {
             recent: Vec::new(),
             table_export_to: None,
             message: None,
+            restore: None,
         };
         if files.is_empty() {
             app.open(ctx, Source::Bytes(BUNDLED_SAMPLE_NAME.into(), Arc::new(BUNDLED_SAMPLE.to_vec())));
@@ -160,16 +169,66 @@ impl HeapscopeApp {
     /// Creates the app with the state saved by the last session (recent files, last view; the
     /// files that were open when no files are given).
     pub fn restored(ctx: &egui::Context, files: Vec<PathBuf>, storage: Option<&dyn eframe::Storage>) -> Self {
-        let persisted: Persisted = storage
-            .and_then(|s| s.get_string(STORAGE_KEY))
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default();
+        let state = storage.and_then(|s| s.get_string(STORAGE_KEY));
+        Self::restored_from(ctx, files, state.as_deref())
+    }
+
+    /// Creates the app with a state saved by [`HeapscopeApp::saved_state`]: recent files, the last
+    /// view, and (when no files are given) the files that were open, with their ignored
+    /// retainers and the comparison's base.
+    pub fn restored_from(ctx: &egui::Context, files: Vec<PathBuf>, state: Option<&str>) -> Self {
+        let persisted: Persisted = state.and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default();
         let reopen: Vec<PathBuf> = persisted.open.iter().filter(|p| p.exists()).cloned().collect();
         let files = if files.is_empty() && !reopen.is_empty() { reopen } else { files };
         let mut app = Self::new(ctx, files);
-        app.recent = persisted.recent;
+        app.recent = persisted.recent.clone();
         app.view = persisted.view.unwrap_or(View::Summary);
+        app.restore = Some(persisted);
         app
+    }
+
+    /// The state [`HeapscopeApp::restored_from`] takes: what survives a restart, as JSON.
+    pub fn saved_state(&self) -> String {
+        let path_of =
+            |id: u64| self.documents.iter().find(|d| d.id == id).and_then(|d| d.loaded.source.path().cloned());
+        let persisted = Persisted {
+            recent: self.recent.clone(),
+            view: Some(self.view),
+            open: self
+                .documents
+                .iter()
+                .filter_map(|d| d.loaded.source.path().cloned())
+                .chain(self.dumps.iter().filter_map(|d| d.loaded.source.path().cloned()))
+                .collect(),
+            comparison_base: self.comparison.base.and_then(path_of),
+            ignored: self
+                .documents
+                .iter()
+                .filter_map(|d| {
+                    let path = d.loaded.source.path()?.clone();
+                    let ids: Vec<u32> =
+                        d.retainers.ignore.sorted().iter().map(|&v| d.loaded.graph.node_id(v)).collect();
+                    (!ids.is_empty()).then_some((path, ids))
+                })
+                .collect(),
+        };
+        serde_json::to_string(&persisted).unwrap_or_default()
+    }
+
+    /// Applies the restored state to a document that just finished loading.
+    fn apply_restored(&mut self, index: usize) {
+        let Some(restore) = &self.restore else { return };
+        let doc = &mut self.documents[index];
+        let Some(path) = doc.loaded.source.path() else { return };
+        if restore.comparison_base.as_ref() == Some(path) {
+            self.comparison.base = Some(doc.id);
+        }
+        if let Some((_, ids)) = restore.ignored.iter().find(|(p, _)| p == path) {
+            let node_ids = doc.loaded.graph.node_ids();
+            for v in (0..node_ids.len()).filter(|&v| ids.contains(&node_ids[v])) {
+                doc.retainers.ignore.insert(v as u32);
+            }
+        }
     }
 
     /// Starts loading a snapshot in the background.
@@ -230,6 +289,11 @@ impl HeapscopeApp {
             || self.dumps.iter().any(DumpDocument::is_busy)
     }
 
+    /// The index of the comparison's base snapshot, if one is chosen.
+    pub fn comparison_base(&self) -> Option<usize> {
+        self.comparison.base.and_then(|id| self.documents.iter().position(|d| d.id == id))
+    }
+
     /// The selected document's index.
     pub fn selected(&self) -> usize {
         self.selected
@@ -251,7 +315,7 @@ impl HeapscopeApp {
     /// Collects finished loads.
     fn poll_loads(&mut self) {
         let mut still_running = Vec::new();
-        for (id, job) in self.loads.drain(..) {
+        for (id, job) in std::mem::take(&mut self.loads) {
             match job.poll() {
                 JobPoll::Running => still_running.push((id, job)),
                 JobPoll::Done(Ok(Opened::Dump(loaded))) => {
@@ -289,6 +353,7 @@ impl HeapscopeApp {
                     if self.dumps.iter().all(|d| d.id < id) {
                         self.selected_dump = None;
                     }
+                    self.apply_restored(at);
                 }
                 JobPoll::Done(Err(message)) if message.ends_with(": cancelled") => {}
                 JobPoll::Done(Err(message)) => self.errors.push(message),
@@ -718,19 +783,7 @@ impl eframe::App for HeapscopeApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        let persisted = Persisted {
-            recent: self.recent.clone(),
-            view: Some(self.view),
-            open: self
-                .documents
-                .iter()
-                .filter_map(|d| d.loaded.source.path().cloned())
-                .chain(self.dumps.iter().filter_map(|d| d.loaded.source.path().cloned()))
-                .collect(),
-        };
-        if let Ok(text) = serde_json::to_string(&persisted) {
-            storage.set_string(STORAGE_KEY, text);
-        }
+        storage.set_string(STORAGE_KEY, self.saved_state());
     }
 }
 

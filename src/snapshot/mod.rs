@@ -5,6 +5,7 @@
 //! Python pickle by its protocol opcode.
 
 pub mod input;
+pub mod memory;
 pub mod tracemalloc;
 pub mod v8;
 

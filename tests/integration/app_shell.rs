@@ -348,3 +348,50 @@ fn v8_statistics_has_charts() {
     harness.get_by_label("Composition");
     harness.get_by_label("Top classes by retained size");
 }
+
+/// A failed load leaves the open snapshots as they were; the open files, the comparison's base and
+/// the ignored retainers survive a restart.
+#[test]
+fn state_survives_a_failed_load_and_a_restart() {
+    let files: Vec<PathBuf> =
+        ["before", "final"].iter().map(|n| sample(&format!("request-history.{n}.heapsnapshot.gz"))).collect();
+    let mut harness = app(files);
+    step_until(&mut harness, "two loads", |h| h.state().documents().len() == 2 && !h.state().is_busy());
+    // The first snapshot becomes the comparison's base; the second ignores its global object.
+    harness.get_all_by_label("request-history.before.heapsnapshot.gz").next().expect("the snapshot").click();
+    harness.run_steps(2);
+    harness.get_by_label("Use as comparison base").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().comparison_base(), Some(0));
+    let global = {
+        let doc = &harness.state().documents()[1];
+        let analysis = &doc.loaded.analysis;
+        (0..doc.loaded.graph.node_count() as u32)
+            .find(|&v| analysis.class_name(&doc.loaded.graph, v) == "global")
+            .expect("global")
+    };
+    harness.state_mut().documents_mut()[1].retainers.ignore.insert(global);
+
+    // A broken file fails to load; nothing else changes.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("broken.heapsnapshot");
+    std::fs::write(&bad, b"{\"snapshot\":{\"meta\":").expect("write");
+    let ctx = harness.ctx.clone();
+    harness.state_mut().open(&ctx, heapscope::app::Source::File(bad));
+    step_until(&mut harness, "the failed load", |h| !h.state().errors().is_empty());
+    assert_eq!(harness.state().documents().len(), 2);
+    assert_eq!(harness.state().comparison_base(), Some(0));
+    assert_eq!(harness.state().documents()[1].retainers.ignore.sorted(), vec![global]);
+
+    // Restart with the saved state and no files: the same snapshots, base and ignored retainer.
+    let state = harness.state().saved_state();
+    let mut restarted = Harness::builder()
+        .with_size([1400.0, 1000.0])
+        .build_eframe(move |cc| HeapscopeApp::restored_from(&cc.egui_ctx, Vec::new(), Some(&state)));
+    step_until(&mut restarted, "the reopened files", |h| h.state().documents().len() == 2 && !h.state().is_busy());
+    let names: Vec<String> = restarted.state().documents().iter().map(|d| d.loaded.source.display_name()).collect();
+    assert_eq!(names, ["request-history.before.heapsnapshot.gz", "request-history.final.heapsnapshot.gz"]);
+    assert_eq!(restarted.state().comparison_base(), Some(0));
+    assert_eq!(restarted.state().documents()[1].retainers.ignore.sorted(), vec![global]);
+    assert!(restarted.state().errors().is_empty(), "the broken file was never open, so it is not reopened");
+}

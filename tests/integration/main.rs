@@ -28,3 +28,5 @@ mod v8_compare;
 mod v8_paths;
 // Three-snapshot leaks and the `check` gate.
 mod v8_leaks;
+// Hostile and broken inputs, fuzz regressions, bit flips.
+mod hostile_inputs;

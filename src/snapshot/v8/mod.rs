@@ -48,6 +48,7 @@ pub fn parse(input: &mut Input, progress: &dyn Progress) -> KindResult<GraphPart
     input.expect(b':', "':' after a key")?;
     let header_bytes = skip::read_balanced(input, MAX_HEADER, "the snapshot header")?;
     let header = header::parse_header(&header_bytes)?;
+    super::memory::check(header.node_count, header.edge_count)?;
     let mut parts = GraphParts {
         meta: header.meta.clone(),
         node_field_count: header.meta.node_fields.len(),

@@ -1,0 +1,69 @@
+//! The memory guard: before a full load, the memory that loading and analysing a snapshot will
+//! take is estimated from the node and edge counts its header declares, and the load is refused
+//! with a clear message when that exceeds the memory the system has available, instead of being
+//! killed by the kernel half-way.
+//!
+//! The estimate, 80 bytes per node and 20 per edge, is the peak measured for load plus full
+//! analysis on the 11 M-node benchmark snapshot (1.45 GiB for 10.95 M nodes and 34.1 M edges).
+//! Setting `HEAPSCOPE_NO_MEMORY_CHECK=1` turns the guard off.
+
+use crate::error::{ErrorKind, KindResult};
+
+/// Peak bytes per node, load and analysis together.
+pub const BYTES_PER_NODE: u64 = 80;
+/// Peak bytes per edge, load and analysis together.
+pub const BYTES_PER_EDGE: u64 = 20;
+/// The environment variable that turns the guard off.
+pub const DISABLE_VARIABLE: &str = "HEAPSCOPE_NO_MEMORY_CHECK";
+
+/// The estimated peak memory for a snapshot with these counts.
+pub fn estimate(nodes: u64, edges: u64) -> u64 {
+    nodes.saturating_mul(BYTES_PER_NODE).saturating_add(edges.saturating_mul(BYTES_PER_EDGE))
+}
+
+/// Memory the system can give without swapping (`MemAvailable` on Linux), if known.
+pub fn available() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib.saturating_mul(1024))
+}
+
+/// Refuses counts whose estimate exceeds `available` bytes.
+pub fn check_against(nodes: u64, edges: u64, available: u64) -> KindResult<()> {
+    let needed = estimate(nodes, edges);
+    if needed > available {
+        return Err(ErrorKind::NotEnoughMemory { needed, available, nodes, edges });
+    }
+    Ok(())
+}
+
+/// Refuses counts whose estimate exceeds the memory available now (unless the guard is off).
+pub fn check(nodes: u64, edges: u64) -> KindResult<()> {
+    if std::env::var_os(DISABLE_VARIABLE).is_some_and(|v| !v.is_empty() && v != "0") {
+        return Ok(());
+    }
+    match available() {
+        Some(available) => check_against(nodes, edges, available),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{check_against, estimate};
+
+    #[test]
+    fn estimates_and_refuses() {
+        assert_eq!(estimate(10, 100), 10 * 80 + 100 * 20);
+        assert_eq!(estimate(u64::MAX, 1), u64::MAX);
+        assert!(check_against(1_000, 4_000, 1 << 30).is_ok());
+        let err = check_against(10_952_157, 34_130_859, 1 << 30).expect_err("1 GiB is too little");
+        assert_eq!(
+            err.to_string(),
+            "loading and analysing it needs about 1.5 GiB (10,952,157 nodes and 34,130,859 edges), but only \
+             1.0 GiB of memory is available; close other programs or use a machine with more memory (set \
+             HEAPSCOPE_NO_MEMORY_CHECK=1 to try anyway)"
+        );
+    }
+}
