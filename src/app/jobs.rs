@@ -84,7 +84,7 @@ pub enum Opened {
 }
 
 /// Loads a file of either format (recognised by content).
-pub fn open(source: Source, progress: &SharedProgress) -> Result<Opened, String> {
+pub fn open(source: Source, progress: &SharedProgress, memory_check: bool) -> Result<Opened, String> {
     // A pipe can be read only once: read it whole, then look at the bytes.
     let source = match source {
         Source::File(path) if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
@@ -100,7 +100,7 @@ pub fn open(source: Source, progress: &SharedProgress) -> Result<Opened, String>
         Source::Bytes(_, bytes) => is_pickle(bytes),
     };
     if !is_dump {
-        return load(source, progress).map(Opened::V8);
+        return load(source, progress, memory_check).map(Opened::V8);
     }
     let started = Instant::now();
     let traces = match &source {
@@ -177,16 +177,14 @@ impl<T: Send + 'static> Job<T> {
     }
 }
 
-/// Loads and analyzes a snapshot (the work of a load job).
-pub fn load(source: Source, progress: &SharedProgress) -> Result<Loaded, String> {
+/// Loads and analyzes a snapshot (the work of a load job); with `memory_check` off, a snapshot
+/// the memory guard would refuse is loaded anyway.
+pub fn load(source: Source, progress: &SharedProgress, memory_check: bool) -> Result<Loaded, String> {
     let started = Instant::now();
+    let options = LoadOptions { memory_check, ..LoadOptions::default() };
     let result = match &source {
-        Source::File(path) => {
-            load_v8_file(path, LoadOptions::default(), progress).map(|load| (load.graph, load.phases))
-        }
-        Source::Bytes(name, bytes) => {
-            load_v8_bytes(bytes.to_vec(), name, LoadOptions::default(), progress).map(|g| (g, Vec::new()))
-        }
+        Source::File(path) => load_v8_file(path, options, progress).map(|load| (load.graph, load.phases)),
+        Source::Bytes(name, bytes) => load_v8_bytes(bytes.to_vec(), name, options, progress).map(|g| (g, Vec::new())),
     };
     let name = source.display_name();
     let (graph, mut phases) = result.map_err(|e| e.to_string())?;

@@ -117,6 +117,10 @@ pub struct HeapscopeApp {
     next_id: u64,
     /// Running loads, with the id their document will get (ids follow the order of opening).
     loads: Vec<(u64, Job<Opened>)>,
+    /// Where each running load comes from, by id.
+    load_sources: std::collections::HashMap<u64, Source>,
+    /// Loads the memory guard refused: the message and the source, for "Load anyway".
+    memory_refused: Vec<(String, Source)>,
     /// Open tracemalloc dumps, in the order they were opened.
     dumps: Vec<DumpDocument>,
     /// The dump shown instead of a V8 snapshot, if any.
@@ -143,6 +147,8 @@ impl HeapscopeApp {
             selected: 0,
             next_id: 1,
             loads: Vec::new(),
+            load_sources: std::collections::HashMap::new(),
+            memory_refused: Vec::new(),
             dumps: Vec::new(),
             selected_dump: None,
             errors: Vec::new(),
@@ -233,6 +239,16 @@ impl HeapscopeApp {
 
     /// Starts loading a snapshot in the background.
     pub fn open(&mut self, ctx: &egui::Context, source: Source) {
+        self.open_checked(ctx, source, true);
+    }
+
+    /// Loads refused by the memory guard, with their messages.
+    pub fn memory_refused(&self) -> impl Iterator<Item = &str> {
+        self.memory_refused.iter().map(|(message, _)| message.as_str())
+    }
+
+    /// Starts loading; with `memory_check` off, a snapshot the memory guard would refuse loads.
+    fn open_checked(&mut self, ctx: &egui::Context, source: Source, memory_check: bool) {
         if let Some(path) = source.path() {
             self.recent.retain(|p| p != path);
             self.recent.insert(0, path.clone());
@@ -241,9 +257,14 @@ impl HeapscopeApp {
         let waker = ctx.clone();
         let label = format!("loading {}", source.display_name());
         let job_source = source.clone();
-        match Job::spawn(label, move || waker.request_repaint(), move |progress| jobs::open(job_source, progress)) {
+        match Job::spawn(
+            label,
+            move || waker.request_repaint(),
+            move |progress| jobs::open(job_source, progress, memory_check),
+        ) {
             Ok(job) => {
                 self.loads.push((self.next_id, job));
+                self.load_sources.insert(self.next_id, source);
                 self.next_id += 1;
             }
             Err(e) => self.errors.push(format!("{}: cannot start loading: {e}", source.display_name())),
@@ -356,10 +377,17 @@ impl HeapscopeApp {
                     self.apply_restored(at);
                 }
                 JobPoll::Done(Err(message)) if message.ends_with(": cancelled") => {}
+                JobPoll::Done(Err(message)) if message.contains(crate::snapshot::memory::DISABLE_VARIABLE) => {
+                    if let Some(source) = self.load_sources.get(&id).cloned() {
+                        self.memory_refused.push((message, source));
+                    }
+                }
                 JobPoll::Done(Err(message)) => self.errors.push(message),
             }
         }
         self.loads = still_running;
+        let running: std::collections::HashSet<u64> = self.loads.iter().map(|(id, _)| *id).collect();
+        self.load_sources.retain(|id, _| running.contains(id));
     }
 
     fn close(&mut self, index: usize) {
@@ -632,6 +660,24 @@ impl HeapscopeApp {
         }
         if let Some(i) = dismiss {
             self.errors.remove(i);
+        }
+        let (mut retry, mut drop_refusal) = (None, None);
+        for (i, (message, _)) in self.memory_refused.iter().enumerate() {
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(ui.visuals().warn_fg_color, message);
+                if ui.button("Load anyway").on_hover_text("Load it although it may not fit in memory").clicked() {
+                    retry = Some(i);
+                }
+                if ui.small_button("Dismiss").clicked() {
+                    drop_refusal = Some(i);
+                }
+            });
+        }
+        if let Some(i) = retry {
+            let (_, source) = self.memory_refused.remove(i);
+            self.open_checked(ui.ctx(), source, false);
+        } else if let Some(i) = drop_refusal {
+            self.memory_refused.remove(i);
         }
         if let Some(message) = self.message.clone() {
             ui.horizontal(|ui| {

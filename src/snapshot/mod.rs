@@ -54,11 +54,13 @@ pub struct LoadOptions {
     pub chunk_size: usize,
     /// Map uncompressed files into memory instead of reading them (faster, no copy).
     pub memory_map: bool,
+    /// Refuse snapshots whose estimated memory exceeds what is available (see [`memory`]).
+    pub memory_check: bool,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { chunk_size: DEFAULT_CHUNK, memory_map: true }
+        Self { chunk_size: DEFAULT_CHUNK, memory_map: true, memory_check: true }
     }
 }
 
@@ -136,7 +138,7 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> KindResult<usize> {
 
 /// Detects a file's format from its content (after inflating a gzip stream's first bytes).
 pub fn detect(path: &Path) -> Result<Detected> {
-    let options = LoadOptions { chunk_size: 64 << 10, memory_map: false };
+    let options = LoadOptions { chunk_size: 64 << 10, memory_map: false, memory_check: false };
     open(path, options).map(|(detected, _)| detected).map_err(|kind| Error::new(path, kind))
 }
 
@@ -181,7 +183,7 @@ pub fn load_v8_file(path: &Path, options: LoadOptions, progress: &dyn Progress) 
     timer.phase(crate::progress::Phase::Read, 0);
     let (detected, mut input) = open(path, options).map_err(wrap)?;
     require_v8(detected.format).map_err(wrap)?;
-    let graph = v8::load(&mut input, &timer).map_err(wrap)?;
+    let graph = v8::load(&mut input, &timer, options.memory_check).map_err(wrap)?;
     Ok(V8Load { graph, detected, phases: timer.finish() })
 }
 
@@ -200,7 +202,7 @@ pub fn load_v8_bytes(bytes: Vec<u8>, name: &str, options: LoadOptions, progress:
     };
     let mut input = Input::new(reader, options.chunk_size, size_hint);
     require_v8(sniff(&mut input).map_err(wrap)?).map_err(wrap)?;
-    v8::load(&mut input, progress).map_err(wrap)
+    v8::load(&mut input, progress, options.memory_check).map_err(wrap)
 }
 
 /// Refuses content that is not a V8 snapshot, saying what it is.

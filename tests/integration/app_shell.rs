@@ -395,3 +395,20 @@ fn state_survives_a_failed_load_and_a_restart() {
     assert_eq!(restarted.state().documents()[1].retainers.ignore.sorted(), vec![global]);
     assert!(restarted.state().errors().is_empty(), "the broken file was never open, so it is not reopened");
 }
+
+/// A snapshot too big for the memory guard: the window says so and offers "Load anyway", which
+/// skips the guard (this file then fails on its lying counts).
+#[test]
+fn memory_guard_asks_before_loading_anyway() {
+    let huge = crate::common::repo_root().join("tests/data/hostile/v8-huge-declared-counts.heapsnapshot");
+    let mut harness = app(vec![huge]);
+    step_until(&mut harness, "the refusal", |h| h.state().memory_refused().next().is_some());
+    let message = harness.state().memory_refused().next().unwrap_or_default().to_string();
+    assert!(message.contains("needs about 14.6 TiB"), "{message}");
+    harness.get_by_label_contains("needs about 14.6 TiB");
+    harness.get_by_label("Load anyway").click();
+    step_until(&mut harness, "the unchecked load", |h| !h.state().errors().is_empty());
+    assert!(harness.state().memory_refused().next().is_none());
+    let error = harness.state().errors()[0].clone();
+    assert!(error.contains("the header says 100000000000 nodes, but the nodes array holds 1"), "{error}");
+}

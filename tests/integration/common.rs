@@ -105,7 +105,7 @@ pub fn load_one_way(bytes: &[u8], way: Way) -> Result<HeapGraph, String> {
     let from_file = |contents: &[u8], chunk_size: usize, memory_map: bool| {
         let file = temp_file(contents);
         let path = file.path().to_path_buf();
-        let result = load_v8_file(&path, LoadOptions { chunk_size, memory_map }, &NoProgress);
+        let result = load_v8_file(&path, LoadOptions { chunk_size, memory_map, ..Default::default() }, &NoProgress);
         result.map(|load| load.graph).map_err(|e| {
             let message = e.to_string();
             let prefix = format!("{}: ", path.display());

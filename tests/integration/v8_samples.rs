@@ -238,8 +238,9 @@ fn plain_and_gzip_give_the_same_graph() {
 
     let plain_file = temp_file(&plain);
     for (chunk_size, memory_map) in [(LoadOptions::default().chunk_size, true), (4093, true), (65_536, false)] {
-        let load = load_v8_file(plain_file.path(), LoadOptions { chunk_size, memory_map }, &NoProgress)
-            .unwrap_or_else(|e| panic!("the plain file does not load: {e}"));
+        let load =
+            load_v8_file(plain_file.path(), LoadOptions { chunk_size, memory_map, ..Default::default() }, &NoProgress)
+                .unwrap_or_else(|e| panic!("the plain file does not load: {e}"));
         assert!(!load.detected.gzip);
         assert_eq!(load.detected.format, Format::V8);
         assert!(
@@ -275,8 +276,12 @@ fn a_mapped_file_larger_than_the_released_window() {
     let reference = GraphDump::of(&load_sample(file));
     let padded_file = temp_file(&padded);
     for chunk_size in [1 << 20, 4096] {
-        let load = load_v8_file(padded_file.path(), LoadOptions { chunk_size, memory_map: true }, &NoProgress)
-            .unwrap_or_else(|e| panic!("the padded file does not load: {e}"));
+        let load = load_v8_file(
+            padded_file.path(),
+            LoadOptions { chunk_size, memory_map: true, ..Default::default() },
+            &NoProgress,
+        )
+        .unwrap_or_else(|e| panic!("the padded file does not load: {e}"));
         assert!(GraphDump::of(&load.graph) == reference, "chunk {chunk_size} gives another graph");
     }
 }

@@ -24,8 +24,8 @@ use numbers::{Column, parse_rows};
 const MAX_HEADER: usize = 16 << 20;
 
 /// Parses a V8 heap snapshot from `input` and builds its graph.
-pub fn load(input: &mut Input, progress: &dyn Progress) -> KindResult<HeapGraph> {
-    let parts = parse(input, progress)?;
+pub fn load(input: &mut Input, progress: &dyn Progress, memory_check: bool) -> KindResult<HeapGraph> {
+    let parts = parse(input, progress, memory_check)?;
     build_graph(parts, progress)
 }
 
@@ -37,8 +37,9 @@ struct Seen {
     strings: bool,
 }
 
-/// Parses the whole JSON document into columns.
-pub fn parse(input: &mut Input, progress: &dyn Progress) -> KindResult<GraphParts> {
+/// Parses the whole JSON document into columns; with `memory_check`, refuses a header whose
+/// counts need more memory than is available (see [`crate::snapshot::memory`]).
+pub fn parse(input: &mut Input, progress: &dyn Progress, memory_check: bool) -> KindResult<GraphParts> {
     progress.phase(Phase::Read, input.size_hint().unwrap_or(0));
     input.expect(b'{', "'{' at the start of a heap snapshot")?;
     let first = skip::read_key(input)?;
@@ -48,7 +49,9 @@ pub fn parse(input: &mut Input, progress: &dyn Progress) -> KindResult<GraphPart
     input.expect(b':', "':' after a key")?;
     let header_bytes = skip::read_balanced(input, MAX_HEADER, "the snapshot header")?;
     let header = header::parse_header(&header_bytes)?;
-    super::memory::check(header.node_count, header.edge_count)?;
+    if memory_check {
+        super::memory::check(header.node_count, header.edge_count)?;
+    }
     let mut parts = GraphParts {
         meta: header.meta.clone(),
         node_field_count: header.meta.node_fields.len(),
