@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let mut bytes = HEAD.as_bytes().to_vec();
     bytes.extend_from_slice(data);
     bytes.extend_from_slice(b"]}");
-    let options = LoadOptions { chunk_size: 16, memory_map: false };
+    let options = LoadOptions { chunk_size: 16, memory_map: false, ..Default::default() };
     if let Ok(graph) = load_v8_bytes(bytes, "fuzz", options, &NoProgress) {
         let _ = heapscope::analysis::analyze(&graph, &NoProgress);
     }
