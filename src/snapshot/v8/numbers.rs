@@ -158,6 +158,7 @@ pub fn parse_rows(
             return Err(ErrorKind::Cancelled);
         }
         let data = input.available();
+        let available = data.len();
         let close = memchr::memchr(b']', data);
         let scope = &data[..close.unwrap_or(data.len())];
         let counts = BlockCounts::new(scope);
@@ -182,7 +183,9 @@ pub fn parse_rows(
             None => {
                 let rows = commas / stride;
                 if rows == 0 {
-                    if !input.fill()? {
+                    // No complete row yet: read at least as much again before the next scan, so
+                    // a long stretch without commas is scanned a bounded number of times.
+                    if input.ensure(available.saturating_mul(2).max(available + 1))? <= available {
                         return Err(truncated(input, array));
                     }
                     continue;
