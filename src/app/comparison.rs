@@ -10,7 +10,7 @@ use eframe::egui;
 use egui_extras::{Column, TableBuilder};
 
 use super::jobs::{Job, JobPoll};
-use super::widgets::{Matcher, count_delta_cell, delta_cell, plain_size_cell, toggle};
+use super::widgets::{Matcher, count_delta_cell, delta_cell, plain_size_cell, table_keys, toggle};
 use crate::analysis::aggregates::ClassAggregate;
 use crate::compare::v8::{ClassDiff, Side, SnapshotDiff, compare};
 use crate::format::group_digits;
@@ -57,6 +57,8 @@ pub struct ComparisonView {
     aligned: HashMap<(u64, u64), Arc<Vec<AlignedRow>>>,
     job: Option<((u64, u64), Job<SnapshotDiff>)>,
     expanded: Option<String>,
+    /// The keyboard cursor in the delta table.
+    cursor: Option<usize>,
     /// The last error.
     pub message: Option<String>,
 }
@@ -211,12 +213,31 @@ impl ComparisonView {
                 flat.extend(c.new_objects.iter().take(100).map(|&v| (i, Some(v))));
             }
         }
-        ui.label(format!("{} classes changed; expand one for its largest new objects", rows.len()));
+        ui.label(format!("{} classes changed; expand one for its largest new objects (arrows, Enter)", rows.len()));
         let (graph, analysis) = (&cur.loaded.graph, &cur.loaded.analysis);
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let mut event = None;
         let mut toggled = None;
-        TableBuilder::new(ui)
+        let keys = table_keys(ui, self.cursor, flat.len());
+        if let Some(next) = keys.moved_to {
+            self.cursor = Some(next);
+            if let (_, Some(v)) = flat[next] {
+                event = Some(ComparisonEvent::Select(v));
+            }
+        }
+        if keys.enter
+            && let Some(&(i, object)) = self.cursor.and_then(|c| flat.get(c))
+        {
+            match object {
+                None => toggled = Some(rows[i].name.clone()),
+                Some(v) => event = Some(ComparisonEvent::Select(v)),
+            }
+        }
+        let mut table = TableBuilder::new(ui);
+        if let Some(cursor) = self.cursor.filter(|_| keys.moved_to.is_some()) {
+            table = table.scroll_to_row(cursor, None);
+        }
+        table
             .id_salt("comparison_table")
             .striped(true)
             .resizable(true)
@@ -248,6 +269,7 @@ impl ComparisonView {
                 body.rows(row_height, flat.len(), |mut row| {
                     let (i, object) = flat[row.index()];
                     let c = rows[i];
+                    row.set_selected(self.cursor == Some(row.index()));
                     match object {
                         None => {
                             row.col(|ui| {

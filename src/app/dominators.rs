@@ -92,28 +92,15 @@ impl DominatorView {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let mut selected = None;
         let mut toggled: Option<Row> = None;
-        if !ui.ctx().egui_wants_keyboard_input() {
-            let (down, up, enter) = ui.input_mut(|i| {
-                (
-                    i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
-                    i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
-                    i.consume_key(egui::Modifiers::NONE, egui::Key::Enter),
-                )
-            });
-            if (down || up) && !self.rows.is_empty() {
-                let next = match (self.cursor, down) {
-                    (None, _) => 0,
-                    (Some(c), true) => (c + 1).min(self.rows.len() - 1),
-                    (Some(c), false) => c.saturating_sub(1),
-                };
-                self.cursor = Some(next);
-                if let Some(Row::Node { node, .. }) = self.rows.get(next) {
-                    selected = Some(*node);
-                }
+        let keys = super::widgets::table_keys(ui, self.cursor, self.rows.len());
+        if let Some(next) = keys.moved_to {
+            self.cursor = Some(next);
+            if let Some(Row::Node { node, .. }) = self.rows.get(next) {
+                selected = Some(*node);
             }
-            if enter {
-                toggled = self.cursor.and_then(|c| self.rows.get(c).copied());
-            }
+        }
+        if keys.enter {
+            toggled = self.cursor.and_then(|c| self.rows.get(c).copied());
         }
         ui.label("The dominator tree: each object's children are the objects only it keeps alive.");
         let mut table = TableBuilder::new(ui)

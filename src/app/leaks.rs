@@ -33,6 +33,8 @@ pub struct LeaksView {
     pub result: Option<(u64, Arc<Leaks>)>,
     /// The last error.
     pub message: Option<String>,
+    /// The keyboard cursor in the clusters table.
+    cursor: Option<usize>,
 }
 
 impl LeaksView {
@@ -152,7 +154,20 @@ impl LeaksView {
         ));
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let mut event = None;
-        TableBuilder::new(ui)
+        let keys = super::widgets::table_keys(ui, self.cursor, leaks.clusters.len());
+        if let Some(next) = keys.moved_to {
+            self.cursor = Some(next);
+        }
+        if (keys.moved_to.is_some() || keys.enter)
+            && let Some(cluster) = self.cursor.and_then(|c| leaks.clusters.get(c))
+        {
+            event = Some(LeaksEvent::Select(final_id, cluster.objects[0]));
+        }
+        let mut table = TableBuilder::new(ui);
+        if let Some(cursor) = self.cursor.filter(|_| keys.moved_to.is_some()) {
+            table = table.scroll_to_row(cursor, None);
+        }
+        table
             .id_salt("leaks_table")
             .striped(true)
             .resizable(true)
@@ -172,6 +187,7 @@ impl LeaksView {
             .body(|body| {
                 body.rows(row_height, leaks.clusters.len(), |mut row| {
                     let c = &leaks.clusters[row.index()];
+                    row.set_selected(self.cursor == Some(row.index()));
                     row.col(|ui| {
                         let hover = "Show the retainers of its largest object";
                         if ui.selectable_label(false, &c.class_name).on_hover_text(hover).clicked() {

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use eframe::egui;
 use egui_extras::{Column, TableBuilder};
 
-use super::widgets::{Matcher, size_cell, toggle};
+use super::widgets::{Matcher, size_cell, table_keys, toggle};
 use crate::analysis::Analysis;
 use crate::analysis::aggregates::ClassAggregate;
 use crate::format::{distance_text, group_digits};
@@ -219,27 +219,14 @@ impl SummaryView {
 
     /// Arrow keys move the cursor, Enter expands or collapses its row.
     fn keyboard(&mut self, ui: &egui::Ui, events: &mut Vec<SummaryEvent>) {
-        if ui.ctx().egui_wants_keyboard_input() || self.rows.is_empty() {
-            return;
-        }
-        let (down, up, enter) = ui.input_mut(|i| {
-            (
-                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
-                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
-                i.consume_key(egui::Modifiers::NONE, egui::Key::Enter),
-            )
-        });
-        let last = self.rows.len() - 1;
-        if down || up {
-            let next = match (self.cursor, down) {
-                (None, _) => 0,
-                (Some(c), true) => (c + 1).min(last),
-                (Some(c), false) => c.saturating_sub(1),
-            };
+        let keys = table_keys(ui, self.cursor, self.rows.len());
+        if let Some(next) = keys.moved_to {
             self.activate(next, events);
             self.scroll_to_cursor = true;
         }
-        if enter && let Some(row) = self.cursor.and_then(|c| self.rows.get(c).copied()) {
+        if keys.enter
+            && let Some(row) = self.cursor.and_then(|c| self.rows.get(c).copied())
+        {
             self.toggle_row(row);
         }
     }

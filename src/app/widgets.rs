@@ -84,3 +84,33 @@ pub fn toggle(ui: &mut egui::Ui, expanded: bool) -> bool {
         .on_hover_text(hover)
         .clicked()
 }
+
+/// What the keyboard did to a table this frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableKeys {
+    /// The cursor row after the arrow keys, when they moved it.
+    pub moved_to: Option<usize>,
+    /// Enter was pressed (on the cursor row).
+    pub enter: bool,
+}
+
+/// Arrow keys move a table's cursor over `len` rows, Enter acts on it; nothing happens while a
+/// text field has the keyboard.
+pub fn table_keys(ui: &egui::Ui, cursor: Option<usize>, len: usize) -> TableKeys {
+    if ui.ctx().egui_wants_keyboard_input() || len == 0 {
+        return TableKeys::default();
+    }
+    let (down, up, enter) = ui.input_mut(|i| {
+        (
+            i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
+            i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
+            i.consume_key(egui::Modifiers::NONE, egui::Key::Enter),
+        )
+    });
+    let moved_to = (down || up).then(|| match (cursor, down) {
+        (None, _) => 0,
+        (Some(c), true) => (c + 1).min(len - 1),
+        (Some(c), false) => c.saturating_sub(1),
+    });
+    TableKeys { moved_to, enter: enter && cursor.is_some() }
+}

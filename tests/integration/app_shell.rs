@@ -412,3 +412,34 @@ fn memory_guard_asks_before_loading_anyway() {
     let error = harness.state().errors()[0].clone();
     assert!(error.contains("the header says 100000000000 nodes, but the nodes array holds 1"), "{error}");
 }
+
+/// Comparison and Leaks tables work from the keyboard: arrows move, Enter expands or selects.
+#[test]
+fn comparison_and_leaks_tables_by_keyboard() {
+    let files: Vec<PathBuf> =
+        ["before", "after", "final"].iter().map(|n| sample(&format!("request-history.{n}.heapsnapshot.gz"))).collect();
+    let mut harness = app(files);
+    step_until(&mut harness, "three loads", |h| h.state().documents().len() == 3 && !h.state().is_busy());
+    harness.get_by_label("Comparison").click();
+    step_until(&mut harness, "the comparison", |h| h.query_all_by_label_contains("classes changed").next().is_some());
+    // Down to the first class, Enter expands it, down again selects its largest new object.
+    harness.key_press(egui::Key::ArrowDown);
+    harness.run_steps(2);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    harness.key_press(egui::Key::ArrowDown);
+    step_until(&mut harness, "the new object's retainers", |h| {
+        h.query_all_by_label_contains("Retainers of ").next().is_some()
+    });
+    assert!(harness.state().documents()[2].retainers.node.is_some());
+
+    harness.get_by_label("Leaks").click();
+    harness.run_steps(2);
+    harness.get_by_label("Find leaks").click();
+    step_until(&mut harness, "the leak search", |h| h.query_all_by_label("2,000").next().is_some());
+    harness.state_mut().documents_mut()[2].retainers.node = None;
+    harness.key_press(egui::Key::ArrowDown);
+    step_until(&mut harness, "the cluster's retainers", |h| {
+        h.query_all_by_label_contains("Retainers of {data}").next().is_some()
+    });
+}
