@@ -81,7 +81,10 @@ pub fn distances(
         }
         true
     };
-    let mut bfs = |queue: &mut Vec<u32>, distance: &mut [i32]| {
+    // "Has a distance", one bit per node: tested for every edge, and small enough to stay
+    // in cache where `distance` does not.
+    let mut reached = super::bits::BitVec::zeros(n);
+    let mut bfs = |queue: &mut Vec<u32>, distance: &mut [i32], reached: &mut super::bits::BitVec| {
         let mut head = 0;
         while head < queue.len() {
             let src = queue[head];
@@ -92,9 +95,10 @@ pub fn distances(
                     continue;
                 }
                 let t = graph.edge_target(e);
-                if distance[t as usize] != NO_DISTANCE || !filter(src, e) {
+                if reached.get(t as usize) || !filter(src, e) {
                     continue;
                 }
+                reached.set(t as usize);
                 distance[t as usize] = d;
                 queue.push(t);
             }
@@ -106,14 +110,16 @@ pub fn distances(
         let t = graph.edge_target(e);
         if is_user_root(graph, kinds, names, t) {
             distance[t as usize] = 1;
+            reached.set(t as usize);
             queue.push(t);
         }
     }
     let had_user_roots = !queue.is_empty();
-    bfs(&mut queue, &mut distance);
+    bfs(&mut queue, &mut distance, &mut reached);
     distance[root as usize] = if had_user_roots { BASE_SYSTEM_DISTANCE } else { 0 };
+    reached.set(root as usize);
     queue.clear();
     queue.push(root);
-    bfs(&mut queue, &mut distance);
+    bfs(&mut queue, &mut distance, &mut reached);
     distance
 }

@@ -46,10 +46,14 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     let mut order: Vec<u32> = Vec::with_capacity(n); // preorder index -> node
     let mut number = vec![UNSEEN; n]; // node -> preorder index
     let mut parent = vec![0u32; n]; // preorder index -> parent's preorder index
+    // "Numbered yet", one bit per node: the DFS tests it for every edge, and a bit array
+    // stays in cache where `number` does not.
+    let mut seen = super::bits::BitVec::zeros(n);
 
     let mut stack: Vec<(u32, u32)> = Vec::new(); // (node, next edge)
     let mut dfs =
         |start: usize, parent_index: u32, order: &mut Vec<u32>, number: &mut Vec<u32>, parent: &mut Vec<u32>| {
+            seen.set(start);
             number[start] = order.len() as u32;
             parent[order.len()] = parent_index;
             order.push(start as u32);
@@ -63,7 +67,7 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
                     let t = g.edge_to[next as usize] as usize;
                     let essential = g.essential.get(next as usize);
                     next += 1;
-                    if essential && number[t] == UNSEEN {
+                    if essential && !seen.get(t) {
                         found = Some(t);
                         break;
                     }
@@ -72,6 +76,7 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
                 match found {
                     Some(t) => {
                         let index = order.len();
+                        seen.set(t);
                         number[t] = index as u32;
                         parent[index] = number[v as usize];
                         order.push(t as u32);
@@ -134,7 +139,7 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
 
     // Immediate dominators by nearest common ancestor, in preorder.
     // The semidominator pass is done: free its arrays before the last ones are allocated.
-    drop((forest, number, is_orphan, compress_stack));
+    drop((forest, number, is_orphan, compress_stack, seen));
     parent.truncate(reached);
     let mut idom_index = parent;
     for w in 1..reached {

@@ -169,27 +169,25 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
 /// reachability passes are independent and run concurrently.
 fn compute_flags(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> Vec<u8> {
     let (queriable, page) = rayon::join(|| queriable_nodes(graph, kinds), || page_objects(graph, kinds, names));
-    queriable
-        .iter()
-        .zip(&page)
-        .map(|(&q, &p)| if q { FLAG_QUERIABLE } else { 0 } | if p { FLAG_PAGE_OBJECT } else { 0 })
+    (0..graph.node_count())
+        .map(|v| if queriable.get(v) { FLAG_QUERIABLE } else { 0 } | if page.get(v) { FLAG_PAGE_OBJECT } else { 0 })
         .collect()
 }
 
 /// DFS from the root's non-synthetic children over edges that are not hidden, internal or weak.
-fn queriable_nodes(graph: &HeapGraph, kinds: &Kinds) -> Vec<bool> {
-    let mut marked = vec![false; graph.node_count()];
+fn queriable_nodes(graph: &HeapGraph, kinds: &Kinds) -> BitVec {
+    let mut marked = BitVec::zeros(graph.node_count());
     let root = graph.root();
     let mut stack: Vec<u32> =
         graph.edges_of(root).map(|e| graph.edge_target(e)).filter(|&t| graph.node_type(t) != kinds.synthetic).collect();
     while let Some(v) = stack.pop() {
-        if marked[v as usize] {
+        if marked.get(v as usize) {
             continue;
         }
-        marked[v as usize] = true;
+        marked.set(v as usize);
         for e in graph.edges_of(v) {
             let t = graph.edge_target(e);
-            if marked[t as usize] {
+            if marked.get(t as usize) {
                 continue;
             }
             let ty = graph.edge_type(e);
@@ -204,8 +202,8 @@ fn queriable_nodes(graph: &HeapGraph, kinds: &Kinds) -> Vec<bool> {
 
 /// Everything reachable over non-weak edges from the root's shortcut targets and its
 /// `(Document DOM trees)` element.
-fn page_objects(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> Vec<bool> {
-    let mut marked = vec![false; graph.node_count()];
+fn page_objects(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> BitVec {
+    let mut marked = BitVec::zeros(graph.node_count());
     let root = graph.root();
     let mut stack: Vec<u32> = Vec::new();
     for e in graph.edges_of(root) {
@@ -217,17 +215,17 @@ fn page_objects(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> Vec<
             ty == kinds.e_shortcut
         };
         if seed {
-            marked[t as usize] = true;
+            marked.set(t as usize);
             stack.push(t);
         }
     }
     while let Some(v) = stack.pop() {
         for e in graph.edges_of(v) {
             let t = graph.edge_target(e);
-            if marked[t as usize] || graph.edge_type(e) == kinds.e_weak {
+            if marked.get(t as usize) || graph.edge_type(e) == kinds.e_weak {
                 continue;
             }
-            marked[t as usize] = true;
+            marked.set(t as usize);
             stack.push(t);
         }
     }
