@@ -10,6 +10,7 @@ pub mod bits;
 pub mod dom;
 pub mod dominators;
 pub mod essential;
+pub mod interfaces;
 pub mod kinds;
 pub mod names;
 pub mod paths;

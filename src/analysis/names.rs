@@ -4,8 +4,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use rayon::prelude::*;
-
+use super::interfaces;
 use super::kinds::Kinds;
 use crate::graph::HeapGraph;
 
@@ -171,10 +170,6 @@ impl NodeNames<'_> {
     }
 }
 
-const MAX_INTERFACE_NAME_LENGTH: usize = 120;
-const MIN_OBJECT_COUNT_PER_INTERFACE: f64 = 2.0;
-const MIN_OBJECT_PROPORTION_PER_INTERFACE: f64 = 1000.0;
-
 /// Computes every node's class, then infers and applies the interface definitions.
 pub fn class_names(names: &NodeNames<'_>, kinds: &Kinds) -> ClassNames {
     class_names_with(names, kinds, None)
@@ -241,209 +236,15 @@ pub fn class_names_with(
         };
         class_of.push(codec.pack(class));
     }
+    let plain = interfaces::plain_objects(graph, kinds, names);
+    let ranks = interfaces::PropertyRanks::new(graph, kinds, &plain, definitions.unwrap_or(&[]));
     let interfaces = match definitions {
         Some(definitions) => definitions.to_vec(),
-        None => infer_interfaces(graph, kinds, names),
+        None => interfaces::infer(graph, kinds, &plain, &ranks),
     };
-    apply_interfaces(graph, kinds, names, &interfaces, &mut class_of, codec, &mut appended);
+    let target = interfaces::ApplyTarget { graph, kinds, plain: &plain, ranks: &ranks };
+    interfaces::apply(&target, &interfaces, &mut class_of, codec, &mut appended);
     ClassNames { class_of, codec, appended, interfaces }
-}
-
-fn is_plain_object(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, v: u32) -> bool {
-    graph.node_type(v) == kinds.object && names.raw_name(v) == "Object"
-}
-
-/// DevTools' `inferInterfaceDefinitions`: the property lists most plain objects start with.
-fn infer_interfaces(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> Vec<InterfaceDefinition> {
-    let plain: Vec<u32> =
-        (0..graph.node_count() as u32).into_par_iter().filter(|&v| is_plain_object(graph, kinds, names, v)).collect();
-    // Candidates are counted per thread and merged; each remembers the first node that had it,
-    // so ties sort in first-seen order as DevTools' stable sort leaves them.
-    type Counts = HashMap<String, (u32, usize, Vec<String>)>;
-    let counts: Counts = plain
-        .par_iter()
-        .fold(Counts::new, |mut counts, &v| {
-            if let Some((name, properties)) = candidate(graph, kinds, v) {
-                match counts.get_mut(&name) {
-                    Some(entry) => entry.1 += 1,
-                    None => {
-                        counts.insert(name, (v, 1, properties));
-                    }
-                }
-            }
-            counts
-        })
-        .reduce(Counts::new, |mut a, b| {
-            for (name, (first, count, properties)) in b {
-                match a.get_mut(&name) {
-                    Some(entry) => {
-                        entry.1 += count;
-                        if first < entry.0 {
-                            entry.0 = first;
-                            entry.2 = properties;
-                        }
-                    }
-                    None => {
-                        a.insert(name, (first, count, properties));
-                    }
-                }
-            }
-            a
-        });
-    let mut order: Vec<(String, Vec<String>, usize, u32)> =
-        counts.into_iter().map(|(name, (first, count, properties))| (name, properties, count, first)).collect();
-    order.sort_by_key(|candidate| candidate.3);
-    order.sort_by_key(|candidate| std::cmp::Reverse(candidate.2));
-    let min_count = MIN_OBJECT_COUNT_PER_INTERFACE.max(plain.len() as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE);
-    order
-        .into_iter()
-        .take_while(|(_, _, count, _)| *count as f64 >= min_count)
-        .map(|(name, properties, _, _)| InterfaceDefinition { name, properties })
-        .collect()
-}
-
-/// The interface name a plain object proposes (its first properties, up to 120 characters),
-/// and those properties; `None` when it has no property.
-fn candidate(graph: &HeapGraph, kinds: &Kinds, v: u32) -> Option<(String, Vec<String>)> {
-    let mut name = String::from("{");
-    let mut name_len = 1usize;
-    let mut properties = Vec::new();
-    for e in graph.edges_of(v) {
-        if graph.edge_type(e) != kinds.e_property {
-            continue;
-        }
-        let edge_name = graph.strings.get(graph.edge_name_or_index(e));
-        if edge_name == "__proto__" {
-            continue;
-        }
-        let formatted = format_property_name(edge_name);
-        let formatted_len = js_len(&formatted);
-        if name_len > 1 && name_len + formatted_len > MAX_INTERFACE_NAME_LENGTH {
-            break;
-        }
-        if name_len != 1 {
-            name.push_str(", ");
-            name_len += 2;
-        }
-        name.push_str(&formatted);
-        name_len += formatted_len;
-        properties.push(edge_name.to_string());
-    }
-    if properties.is_empty() {
-        return None;
-    }
-    name.push('}');
-    Some((name, properties))
-}
-
-/// A node of the property trie: definitions' sorted property lists, as paths.
-#[derive(Default)]
-struct TrieNode {
-    next: HashMap<String, usize>,
-    greatest_next: Option<String>,
-    /// (property count, definition index) of the first definition ending here.
-    definition: Option<(usize, usize)>,
-}
-
-/// DevTools' `applyInterfaceDefinitions`: each plain object gets the class of the matching
-/// definition with the most properties (the earliest on ties); a definition matches when all
-/// of its properties are among the object's.
-pub fn apply_interfaces(
-    graph: &HeapGraph,
-    kinds: &Kinds,
-    names: &NodeNames<'_>,
-    definitions: &[InterfaceDefinition],
-    class_of: &mut [u32],
-    codec: ClassCodec,
-    appended: &mut Vec<String>,
-) {
-    if definitions.is_empty() {
-        return;
-    }
-    let mut trie: Vec<TrieNode> = vec![TrieNode::default()];
-    for (index, definition) in definitions.iter().enumerate() {
-        let mut properties = definition.properties.clone();
-        properties.sort_by(|a, b| js_cmp(a, b));
-        let mut at = 0usize;
-        for property in &properties {
-            let next = match trie[at].next.get(property) {
-                Some(&next) => next,
-                None => {
-                    trie.push(TrieNode::default());
-                    let next = trie.len() - 1;
-                    trie[at].next.insert(property.clone(), next);
-                    let greater = trie[at].greatest_next.as_ref().is_none_or(|g| js_cmp(g, property) == Ordering::Less);
-                    if greater {
-                        trie[at].greatest_next = Some(property.clone());
-                    }
-                    next
-                }
-            };
-            at = next;
-        }
-        if trie[at].definition.is_none() {
-            trie[at].definition = Some((properties.len(), index));
-        }
-    }
-    let better = |a: Option<(usize, usize)>, b: Option<(usize, usize)>| -> Option<(usize, usize)> {
-        match (a, b) {
-            (None, b) => b,
-            (a, None) => a,
-            (Some(a), Some(b)) => {
-                if a.0 > b.0 || (a.0 == b.0 && a.1 <= b.1) {
-                    Some(a)
-                } else {
-                    Some(b)
-                }
-            }
-        }
-    };
-    let matches: Vec<(u32, Option<usize>)> = (0..graph.node_count() as u32)
-        .into_par_iter()
-        .filter(|&v| is_plain_object(graph, kinds, names, v))
-        .map(|v| {
-            let mut properties: Vec<&str> = graph
-                .edges_of(v)
-                .filter(|&e| graph.edge_type(e) == kinds.e_property)
-                .map(|e| graph.strings.get(graph.edge_name_or_index(e)))
-                .collect();
-            properties.sort_by(|a, b| js_cmp(a, b));
-            let mut states: Vec<usize> = vec![0];
-            let mut best = trie[0].definition;
-            for property in properties {
-                let current = std::mem::take(&mut states);
-                let mut kept: Vec<usize> = Vec::with_capacity(current.len() + 1);
-                let mut added: Vec<usize> = Vec::new();
-                for state in current {
-                    let node = &trie[state];
-                    let exhausted = node.greatest_next.as_ref().is_none_or(|g| js_cmp(property, g) != Ordering::Less);
-                    if !exhausted {
-                        kept.push(state);
-                    }
-                    if let Some(&next) = node.next.get(property) {
-                        added.push(next);
-                        best = better(best, trie[next].definition);
-                    }
-                }
-                for state in added {
-                    if !kept.contains(&state) {
-                        kept.push(state);
-                    }
-                }
-                states = kept;
-            }
-            (v, best.map(|(_, index)| index))
-        })
-        .collect();
-    let mut interface_ids: HashMap<usize, ClassId> = HashMap::new();
-    for (v, definition) in matches {
-        let Some(index) = definition else { continue };
-        let class = *interface_ids.entry(index).or_insert_with(|| {
-            appended.push(definitions[index].name.clone());
-            ClassId::Appended((appended.len() - 1) as u32)
-        });
-        class_of[v as usize] = codec.pack(class);
-    }
 }
 
 /// DevTools' display name of a node: cons strings are flattened (up to 1024 characters),
