@@ -3,6 +3,9 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
 use super::Analysis;
 use super::names::ClassNames;
 use crate::graph::HeapGraph;
@@ -10,6 +13,27 @@ use crate::graph::HeapGraph;
 /// The key of a class split by constructor location (`object` nodes that have one):
 /// script id, line, column and class name, as DevTools keys it.
 type LocatedKey = (u32, u32, u32, String);
+
+/// Nodes per parallel block when classing nodes into rows.
+const ROW_BLOCK: usize = 1 << 16;
+
+/// What a row is keyed by inside one block: the packed class, or the constructor location
+/// (script id, line, column) and packed class.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum RowKey {
+    Class(u32),
+    Located(u32, u32, u32, u32),
+}
+
+/// A row of one block of nodes.
+struct LocalRow {
+    key: RowKey,
+    count: u64,
+    self_size: u64,
+    distance: i32,
+    /// The block's nodes of this row, in node order (never empty).
+    nodes: Vec<u32>,
+}
 
 /// One Summary row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,7 +56,11 @@ pub struct ClassAggregate {
 
 /// The Summary rows, in first-seen order, with DevTools' public-key collision rule applied
 /// (of two rows whose keys print the same, the one first seen later in node order is kept).
-pub fn aggregates(graph: &HeapGraph, analysis: &Analysis, filter: Option<&dyn Fn(u32) -> bool>) -> Vec<ClassAggregate> {
+pub fn aggregates(
+    graph: &HeapGraph,
+    analysis: &Analysis,
+    filter: Option<&(dyn Fn(u32) -> bool + Sync)>,
+) -> Vec<ClassAggregate> {
     aggregates_by(graph, analysis, &analysis.classes, filter)
 }
 
@@ -42,7 +70,7 @@ pub fn aggregates_by(
     graph: &HeapGraph,
     analysis: &Analysis,
     classes: &ClassNames,
-    filter: Option<&dyn Fn(u32) -> bool>,
+    filter: Option<&(dyn Fn(u32) -> bool + Sync)>,
 ) -> Vec<ClassAggregate> {
     let class_name = |v: u32| classes.text(graph, &analysis.dom.new_names, v);
     // Locations by node (the last entry for a node wins), behind a bit test.
@@ -52,82 +80,122 @@ pub fn aggregates_by(
         has_location.set(l.node as usize);
         location_of.insert(l.node, (l.script_id, l.line, l.column));
     }
-    // Dense row lookup for unlocated classes, by packed class.
-    let mut row_of_class: Vec<u32> = vec![u32::MAX; classes.packed_count()];
-    // Located rows by (location, class); DevTools keys them by the class *text*, so a new
-    // (location, class) pair is first looked up by text.
-    let mut located_by_id: HashMap<(u32, u32, u32, u32), usize> = HashMap::new();
-    let mut located: HashMap<LocatedKey, usize> = HashMap::new();
     let passes = |v: u32| filter.is_none_or(|f| f(v));
-    let mut rows: Vec<ClassAggregate> = Vec::new();
-    let mut key_index_of_node: Vec<u32> = vec![u32::MAX; graph.node_count()];
     let object = analysis.kinds.object;
-    for v in 0..graph.node_count() as u32 {
-        let self_size = analysis.self_sizes[v as usize];
-        if self_size == 0 || !passes(v) {
-            continue;
-        }
-        let class = classes.packed_class(v);
-        let location = if graph.node_type(v) == object && has_location.get(v as usize) {
-            location_of.get(&v).copied()
-        } else {
-            None
-        };
-        let existing = match location {
-            None => {
-                let row = row_of_class[class as usize];
-                (row != u32::MAX).then_some(row as usize)
-            }
-            Some((script_id, line, column)) => match located_by_id.get(&(script_id, line, column, class)) {
-                Some(&row) => Some(row),
-                None => {
-                    let name = class_name(v).to_string();
-                    let row = located.get(&(script_id, line, column, name)).copied();
-                    if let Some(row) = row {
-                        located_by_id.insert((script_id, line, column, class), row);
-                    }
-                    row
+    // Each block of nodes is classed in parallel into rows of its own, in first-seen order;
+    // `key_index_of_node` first holds block-local row numbers.
+    let mut key_index_of_node: Vec<u32> = vec![u32::MAX; graph.node_count()];
+    let blocks: Vec<Vec<LocalRow>> = key_index_of_node
+        .par_chunks_mut(ROW_BLOCK)
+        .enumerate()
+        .map(|(block, local_index)| {
+            let start = (block * ROW_BLOCK) as u32;
+            let mut rows: Vec<LocalRow> = Vec::new();
+            let mut row_of_key: FxHashMap<RowKey, u32> = FxHashMap::default();
+            for (offset, slot) in local_index.iter_mut().enumerate() {
+                let v = start + offset as u32;
+                let self_size = analysis.self_sizes[v as usize];
+                if self_size == 0 || !passes(v) {
+                    continue;
                 }
-            },
-        };
-        let distance = analysis.distance[v as usize];
-        let i = match existing {
-            Some(i) => {
-                let row = &mut rows[i];
+                let class = classes.packed_class(v);
+                let key = match (graph.node_type(v) == object && has_location.get(v as usize))
+                    .then(|| location_of.get(&v))
+                    .flatten()
+                {
+                    Some(&(script_id, line, column)) => RowKey::Located(script_id, line, column, class),
+                    None => RowKey::Class(class),
+                };
+                let distance = analysis.distance[v as usize];
+                let i = *row_of_key.entry(key).or_insert_with(|| {
+                    rows.push(LocalRow { key, count: 0, self_size: 0, distance, nodes: Vec::new() });
+                    (rows.len() - 1) as u32
+                });
+                let row = &mut rows[i as usize];
                 row.count += 1;
                 row.self_size += self_size;
                 row.distance = row.distance.min(distance);
                 row.nodes.push(v);
-                i
+                *slot = i;
             }
-            None => {
-                let name = class_name(v).to_string();
-                let i = rows.len();
-                let public = match location {
-                    None => {
-                        row_of_class[class as usize] = i as u32;
-                        format!(",{name}")
+            rows
+        })
+        .collect();
+    // Merge the blocks in node order, so rows keep their first-seen order. Located rows are
+    // keyed by class *text*, as DevTools keys them, so a new (location, class) pair is first
+    // looked up by text.
+    let mut row_of_class: Vec<u32> = vec![u32::MAX; classes.packed_count()];
+    let mut located_by_id: HashMap<(u32, u32, u32, u32), usize> = HashMap::new();
+    let mut located: HashMap<LocatedKey, usize> = HashMap::new();
+    let mut rows: Vec<ClassAggregate> = Vec::new();
+    let mut global_of_local: Vec<Vec<u32>> = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        let mut mapping = Vec::with_capacity(block.len());
+        for local in block {
+            let first = local.nodes[0];
+            let existing = match local.key {
+                RowKey::Class(class) => {
+                    let row = row_of_class[class as usize];
+                    (row != u32::MAX).then_some(row as usize)
+                }
+                RowKey::Located(script_id, line, column, class) => {
+                    match located_by_id.get(&(script_id, line, column, class)) {
+                        Some(&row) => Some(row),
+                        None => {
+                            let name = class_name(first).to_string();
+                            let row = located.get(&(script_id, line, column, name)).copied();
+                            if let Some(row) = row {
+                                located_by_id.insert((script_id, line, column, class), row);
+                            }
+                            row
+                        }
                     }
-                    Some((script_id, line, column)) => {
-                        located.insert((script_id, line, column, name.clone()), i);
-                        located_by_id.insert((script_id, line, column, class), i);
-                        format!("{script_id},{line},{column},{name}")
-                    }
-                };
-                rows.push(ClassAggregate {
-                    name,
-                    key: public,
-                    count: 1,
-                    self_size,
-                    retained_size: 0,
-                    distance,
-                    nodes: vec![v],
-                });
-                i
-            }
-        };
-        key_index_of_node[v as usize] = i as u32;
+                }
+            };
+            let i = match existing {
+                Some(i) => {
+                    let row = &mut rows[i];
+                    row.count += local.count;
+                    row.self_size += local.self_size;
+                    row.distance = row.distance.min(local.distance);
+                    row.nodes.extend_from_slice(&local.nodes);
+                    i
+                }
+                None => {
+                    let name = class_name(first).to_string();
+                    let i = rows.len();
+                    let public = match local.key {
+                        RowKey::Class(class) => {
+                            row_of_class[class as usize] = i as u32;
+                            format!(",{name}")
+                        }
+                        RowKey::Located(script_id, line, column, class) => {
+                            located.insert((script_id, line, column, name.clone()), i);
+                            located_by_id.insert((script_id, line, column, class), i);
+                            format!("{script_id},{line},{column},{name}")
+                        }
+                    };
+                    rows.push(ClassAggregate {
+                        name,
+                        key: public,
+                        count: local.count,
+                        self_size: local.self_size,
+                        retained_size: 0,
+                        distance: local.distance,
+                        nodes: local.nodes,
+                    });
+                    i
+                }
+            };
+            mapping.push(i as u32);
+        }
+        global_of_local.push(mapping);
     }
+    key_index_of_node.par_chunks_mut(ROW_BLOCK).zip(&global_of_local).for_each(|(chunk, mapping)| {
+        for slot in chunk.iter_mut().filter(|slot| **slot != u32::MAX) {
+            *slot = mapping[*slot as usize];
+        }
+    });
     // Retained sizes: walk the dominator tree; a class is "open" inside the subtree of its
     // outermost counted object, and objects of an open class are not counted again.
     let dominator_children = super::tree::DominatorChildren::new(&analysis.dominator, graph.root());
@@ -162,7 +230,6 @@ pub fn aggregates_by(
         // A counted root retains everything; nothing below it counts for its own class.
         walk(root)
     } else {
-        use rayon::prelude::*;
         dominator_children
             .get(root)
             .par_iter()
