@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use super::TerminalProgress;
 use crate::analysis::{Analysis, analyze};
 use crate::graph::HeapGraph;
-use crate::progress::{Phase, PhaseTimer};
+use crate::progress::{NoProgress, Phase, PhaseTimer, Progress};
 use crate::snapshot::{LoadOptions, load_v8_file};
 
 /// A loaded and analyzed V8 snapshot.
@@ -23,18 +23,30 @@ pub struct Analyzed {
 
 /// Loads and analyzes `path`, showing progress on a terminal.
 pub fn load_and_analyze(path: &Path) -> anyhow::Result<Analyzed> {
-    let started = Instant::now();
     let bar = TerminalProgress::new();
-    let result = (|| {
-        let load = load_v8_file(path, LoadOptions::default(), &bar)?;
-        let timer = PhaseTimer::new(&bar);
-        let analysis = analyze(&load.graph, &timer).map_err(|kind| crate::Error::new(path, kind))?;
-        let mut phases = load.phases;
-        phases.extend(timer.finish());
-        Ok::<_, crate::Error>(Analyzed { graph: load.graph, analysis, phases, took: started.elapsed() })
-    })();
+    let result = load_and_analyze_with(path, &bar);
     bar.finish();
     Ok(result?)
+}
+
+/// Loads and analyzes two snapshots at once (each one's sequential steps leave cores the
+/// other can use), showing the progress of `second` on a terminal. When both fail, the
+/// error of `first` is the one reported.
+pub fn load_and_analyze_both(first: &Path, second: &Path) -> anyhow::Result<(Analyzed, Analyzed)> {
+    let bar = TerminalProgress::new();
+    let (a, b) = rayon::join(|| load_and_analyze_with(first, &NoProgress), || load_and_analyze_with(second, &bar));
+    bar.finish();
+    Ok((a?, b?))
+}
+
+fn load_and_analyze_with(path: &Path, progress: &dyn Progress) -> Result<Analyzed, crate::Error> {
+    let started = Instant::now();
+    let load = load_v8_file(path, LoadOptions::default(), progress)?;
+    let timer = PhaseTimer::new(progress);
+    let analysis = analyze(&load.graph, &timer).map_err(|kind| crate::Error::new(path, kind))?;
+    let mut phases = load.phases;
+    phases.extend(timer.finish());
+    Ok(Analyzed { graph: load.graph, analysis, phases, took: started.elapsed() })
 }
 
 /// Phase timings as a JSON object of milliseconds.

@@ -6,8 +6,27 @@
 //! The estimate, 80 bytes per node and 20 per edge, is the peak measured for load plus full
 //! analysis on the 11 M-node benchmark snapshot (1.45 GiB for 10.95 M nodes and 34.1 M edges).
 //! Setting `HEAPSCOPE_NO_MEMORY_CHECK=1` turns the guard off.
+//!
+//! Loads that run at the same time (a comparison loads both snapshots at once; the app loads
+//! files in parallel) each reserve their estimate while they read, so a second load is
+//! checked against what the first has not taken yet.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{ErrorKind, KindResult};
+
+/// Bytes reserved by loads that passed the guard and are still reading.
+static RESERVED: AtomicU64 = AtomicU64::new(0);
+
+/// A load's share of the available memory, given back when dropped.
+#[must_use = "the reservation ends when it is dropped"]
+pub struct Reservation(u64);
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        RESERVED.fetch_sub(self.0, Ordering::Relaxed);
+    }
+}
 
 /// Peak bytes per node, load and analysis together.
 pub const BYTES_PER_NODE: u64 = 80;
@@ -38,20 +57,25 @@ pub fn check_against(nodes: u64, edges: u64, available: u64) -> KindResult<()> {
     Ok(())
 }
 
-/// Refuses counts whose estimate exceeds the memory available now (unless the guard is off).
-pub fn check(nodes: u64, edges: u64) -> KindResult<()> {
+/// Refuses counts whose estimate exceeds the memory available now, less what other loads in
+/// progress have reserved (unless the guard is off); otherwise reserves the estimate until the
+/// returned reservation is dropped.
+pub fn reserve(nodes: u64, edges: u64) -> KindResult<Reservation> {
     if std::env::var_os(DISABLE_VARIABLE).is_some_and(|v| !v.is_empty() && v != "0") {
-        return Ok(());
+        return Ok(Reservation(0));
     }
+    let needed = estimate(nodes, edges);
+    let reserved_before = RESERVED.fetch_add(needed, Ordering::Relaxed);
+    let reservation = Reservation(needed);
     match available() {
-        Some(available) => check_against(nodes, edges, available),
-        None => Ok(()),
+        Some(available) => check_against(nodes, edges, available.saturating_sub(reserved_before)).map(|()| reservation),
+        None => Ok(reservation),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{check_against, estimate};
+    use super::{RESERVED, check_against, estimate, reserve};
 
     #[test]
     fn estimates_and_refuses() {
@@ -65,5 +89,21 @@ mod tests {
              1.0 GiB of memory is available; close other programs or use a machine with more memory (set \
              HEAPSCOPE_NO_MEMORY_CHECK=1 to try anyway)"
         );
+    }
+
+    #[test]
+    fn reservations_count_against_later_loads_until_dropped() {
+        let Some(available) = super::available() else { return };
+        if std::env::var_os(super::DISABLE_VARIABLE).is_some() {
+            return; // the guard is off for this run
+        }
+        // Two loads that each need 60 % of what is available: the second one is refused while
+        // the first holds its reservation, and accepted once it is dropped.
+        let nodes = available / 100 * 60 / super::BYTES_PER_NODE;
+        let first = reserve(nodes, 0).expect("60 % is available");
+        assert!(RESERVED.load(std::sync::atomic::Ordering::Relaxed) >= estimate(nodes, 0));
+        assert!(reserve(nodes, 0).is_err(), "the first load's reservation leaves too little");
+        drop(first);
+        assert!(reserve(nodes, 0).is_ok(), "the reservation was given back");
     }
 }

@@ -49,9 +49,9 @@ pub fn parse(input: &mut Input, progress: &dyn Progress, memory_check: bool) -> 
     input.expect(b':', "':' after a key")?;
     let header_bytes = skip::read_balanced(input, MAX_HEADER, "the snapshot header")?;
     let header = header::parse_header(&header_bytes)?;
-    if memory_check {
-        super::memory::check(header.node_count, header.edge_count)?;
-    }
+    // Held while the columns fill, so loads running at the same time see each other's needs.
+    let _reservation =
+        if memory_check { Some(super::memory::reserve(header.node_count, header.edge_count)?) } else { None };
     let mut parts = GraphParts {
         meta: header.meta.clone(),
         node_field_count: header.meta.node_fields.len(),
