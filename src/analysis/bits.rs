@@ -21,6 +21,12 @@ impl BitVec {
         Self { words, len }
     }
 
+    /// The bits of `words` (bit `i` is bit `i % 64` of word `i / 64`), `len` of them.
+    pub fn from_words(words: Vec<u64>, len: usize) -> Self {
+        debug_assert!(words.len() == len.div_ceil(64));
+        Self { words, len }
+    }
+
     /// `len` zero bits.
     pub fn zeros(len: usize) -> Self {
         Self { words: vec![0; len.div_ceil(64)], len }

@@ -1,9 +1,10 @@
 //! The engine: everything DevTools computes from a heap graph, computed the same way
 //! (spec `heap-formats-spec.md` §2), in parallel where order does not matter.
 //!
-//! Order: DOM state and "Detached " names -> flags (page-owned, detached DOM, queriable) ->
-//! essential edges -> dominators -> shallow-size transfer -> retained sizes -> distances ->
-//! class names (with inferred interfaces) -> statistics.
+//! Order: DOM state and "Detached " names -> WeakMap edge names and page-owned objects ->
+//! essential edges -> dominators, beside the queriable flags, distances, class names (with
+//! inferred interfaces) and the shallow-size transfer -> retained sizes -> detached-DOM flags
+//! and statistics.
 
 pub mod aggregates;
 pub mod bits;
@@ -14,6 +15,7 @@ pub mod interfaces;
 pub mod kinds;
 pub mod names;
 pub mod paths;
+pub mod reach;
 pub mod sizes;
 pub mod statistics;
 pub mod tree;
@@ -97,57 +99,52 @@ fn check(progress: &dyn Progress) -> Result<(), ErrorKind> {
 /// Runs the whole analysis.
 pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, ErrorKind> {
     let kinds = Kinds::new(&graph.meta);
-    let n = graph.node_count();
-    progress.phase(Phase::Analysis("flags"), 3);
+    progress.phase(Phase::Analysis("flags"), 1);
     let dom = dom::propagate(graph, &kinds);
     let names = NodeNames { graph, renamed: &dom.renamed, new_names: &dom.new_names, renamed_bits: &dom.renamed_bits };
-    let (weak_maps, mut flags) =
-        rayon::join(|| WeakMapNames::find(graph, &kinds), || compute_flags(graph, &kinds, &names));
-    progress.set_done(1);
-    check(progress)?;
-    let page_object = BitVec::from_blocks(n, |start, words| {
-        for (i, word) in words.iter_mut().enumerate() {
-            for bit in 0..64 {
-                let v = start + i * 64 + bit;
-                if v < n && flags[v] & FLAG_PAGE_OBJECT != 0 {
-                    *word |= 1 << bit;
-                }
-            }
-        }
-    });
+    // The page-object pass, the essential edges and the dominators are the longest chain of
+    // steps: the pass runs on every thread, and the dominators beside everything else.
+    let (weak_maps, page_object) =
+        rayon::join(|| WeakMapNames::find(graph, &kinds), || page_objects(graph, &kinds, &names));
     let essential = essential::essential_edges(graph, &kinds, &weak_maps, &page_object);
-    drop(page_object);
     check(progress)?;
 
     progress.phase(Phase::Analysis("dominators, distances, classes"), 1);
     let has_user_roots =
         graph.edges_of(graph.root()).any(|e| distances::is_user_root(graph, &kinds, &names, graph.edge_target(e)));
-    // Four independent steps; the pool balances them over its threads.
-    let ((dominator, self_sizes), (distance, classes)) = rayon::join(
-        || {
-            rayon::join(
-                || {
-                    let g = dominators::DominatorGraph {
-                        first_edge: &graph.first_edge,
-                        edge_to: &graph.edge_to,
-                        first_retainer: &graph.first_retainer,
-                        retainer_node: &graph.retainer_node,
-                        retainer_edge: &graph.retainer_edge,
-                        essential: &essential,
-                        root: graph.root(),
-                    };
-                    dominators::immediate_dominators(&g, &|| progress.is_cancelled())
-                },
-                || sizes::transferred_self_sizes(graph, &kinds, &names, has_user_roots),
-            )
-        },
-        || {
-            rayon::join(
-                || distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new()),
-                || names::class_names(&names, &kinds),
-            )
-        },
-    );
+    let dominators = || {
+        let g = dominators::DominatorGraph {
+            first_edge: &graph.first_edge,
+            edge_to: &graph.edge_to,
+            first_retainer: &graph.first_retainer,
+            retainer_node: &graph.retainer_node,
+            retainer_edge: &graph.retainer_edge,
+            essential: &essential,
+            root: graph.root(),
+        };
+        dominators::immediate_dominators(&g, &|| progress.is_cancelled())
+    };
+    // The other steps are independent of each other and of the dominators.
+    let the_rest = || {
+        rayon::join(
+            || queriable_nodes(graph, &kinds),
+            || {
+                rayon::join(
+                    || {
+                        rayon::join(
+                            || distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new()),
+                            || names::class_names(&names, &kinds),
+                        )
+                    },
+                    || sizes::transferred_self_sizes(graph, &kinds, &names, has_user_roots),
+                )
+            },
+        )
+    };
+    let (dominator, (queriable, ((distance, classes), self_sizes))) = rayon::join(dominators, the_rest);
+    drop(essential);
+    let mut flags = node_flags(graph, &queriable, &page_object);
+    drop((queriable, page_object));
     let dominators::Dominators { idom: dominator, preorder } = dominator.ok_or(ErrorKind::Cancelled)?;
     check(progress)?;
 
@@ -166,10 +163,9 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
     Ok(Analysis { kinds, dom, flags, weak_maps, self_sizes, dominator, retained, distance, classes, statistics })
 }
 
-/// Queriable and page-object flags (spec §2.3); detached-DOM flags are set after. The two
-/// reachability passes are independent and run concurrently.
-fn compute_flags(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> Vec<u8> {
-    let (queriable, page) = rayon::join(|| queriable_nodes(graph, kinds), || page_objects(graph, kinds, names));
+/// Queriable and page-object flags (spec §2.3) from the two reachability passes;
+/// detached-DOM flags are set after.
+fn node_flags(graph: &HeapGraph, queriable: &BitVec, page: &BitVec) -> Vec<u8> {
     (0..graph.node_count())
         .map(|v| if queriable.get(v) { FLAG_QUERIABLE } else { 0 } | if page.get(v) { FLAG_PAGE_OBJECT } else { 0 })
         .collect()
@@ -202,33 +198,19 @@ fn queriable_nodes(graph: &HeapGraph, kinds: &Kinds) -> BitVec {
 }
 
 /// Everything reachable over non-weak edges from the root's shortcut targets and its
-/// `(Document DOM trees)` element.
+/// `(Document DOM trees)` element, walked in parallel.
 fn page_objects(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> BitVec {
-    let mut marked = BitVec::zeros(graph.node_count());
-    let root = graph.root();
-    let mut stack: Vec<u32> = Vec::new();
-    for e in graph.edges_of(root) {
-        let ty = graph.edge_type(e);
-        let t = graph.edge_target(e);
-        let seed = if ty == kinds.e_element {
-            graph.node_type(t) == kinds.synthetic && names.raw_name(t) == "(Document DOM trees)"
-        } else {
-            ty == kinds.e_shortcut
-        };
-        if seed {
-            marked.set(t as usize);
-            stack.push(t);
-        }
-    }
-    while let Some(v) = stack.pop() {
-        for e in graph.edges_of(v) {
-            let t = graph.edge_target(e);
-            if marked.get(t as usize) || graph.edge_type(e) == kinds.e_weak {
-                continue;
+    let seeds: Vec<u32> = graph
+        .edges_of(graph.root())
+        .filter(|&e| {
+            let (ty, t) = (graph.edge_type(e), graph.edge_target(e));
+            if ty == kinds.e_element {
+                graph.node_type(t) == kinds.synthetic && names.raw_name(t) == "(Document DOM trees)"
+            } else {
+                ty == kinds.e_shortcut
             }
-            marked.set(t as usize);
-            stack.push(t);
-        }
-    }
-    marked
+        })
+        .map(|e| graph.edge_target(e))
+        .collect();
+    reach::reachable(graph, seeds, &|e| graph.edge_type(e) != kinds.e_weak)
 }

@@ -12,6 +12,8 @@ mod v8_samples;
 mod v8_oracle;
 // Dominators and retained sizes on random graphs against a slow reference.
 mod dominators;
+// Parallel reachability on random graphs against a sequential walk.
+mod reach;
 // The desktop app, driven headlessly.
 mod app_shell;
 // The analysis against DevTools, and the samples' leaks.

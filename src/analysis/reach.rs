@@ -1,0 +1,63 @@
+//! Parallel reachability: which nodes a set of seeds reaches over the edges a filter lets
+//! through. Tasks walk depth-first with stacks of their own, mark nodes in a shared atomic
+//! bit array, and hand half of a long stack to an idle thread; no level-by-level barrier, so
+//! long chains cost no more than they do sequentially.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::bits::BitVec;
+use crate::graph::HeapGraph;
+
+/// A task's stack length above which half of it is handed to another task.
+pub const SPLIT_AT: usize = 4096;
+
+/// Marks every node reachable from `seeds` over the edges `follow(edge)` accepts (the seeds
+/// themselves included).
+pub fn reachable(graph: &HeapGraph, seeds: Vec<u32>, follow: &(dyn Fn(u32) -> bool + Sync)) -> BitVec {
+    reachable_with(graph, seeds, follow, SPLIT_AT)
+}
+
+/// [`reachable`], handing half of a task's stack to another task when it grows beyond
+/// `split_at` nodes.
+pub fn reachable_with(
+    graph: &HeapGraph,
+    seeds: Vec<u32>,
+    follow: &(dyn Fn(u32) -> bool + Sync),
+    split_at: usize,
+) -> BitVec {
+    let n = graph.node_count();
+    let marks: Vec<AtomicU64> = (0..n.div_ceil(64)).map(|_| AtomicU64::new(0)).collect();
+    let mark = |v: u32| -> bool {
+        let (word, bit) = (&marks[v as usize / 64], 1u64 << (v % 64));
+        // A plain load first: most tests hit nodes already marked.
+        word.load(Ordering::Relaxed) & bit == 0 && word.fetch_or(bit, Ordering::Relaxed) & bit == 0
+    };
+    let seeds: Vec<u32> = seeds.into_iter().filter(|&v| (v as usize) < n && mark(v)).collect();
+    rayon::scope(|scope| walk(scope, graph, seeds, follow, &mark, split_at.max(1)));
+    BitVec::from_words(marks.into_iter().map(AtomicU64::into_inner).collect(), n)
+}
+
+/// Walks from the (already marked) nodes of `stack`, splitting off work while it is long.
+fn walk<'s>(
+    scope: &rayon::Scope<'s>,
+    graph: &'s HeapGraph,
+    mut stack: Vec<u32>,
+    follow: &'s (dyn Fn(u32) -> bool + Sync),
+    mark: &'s (dyn Fn(u32) -> bool + Sync),
+    split_at: usize,
+) {
+    while let Some(v) = stack.pop() {
+        for e in graph.edges_of(v) {
+            if follow(e) {
+                let t = graph.edge_target(e);
+                if mark(t) {
+                    stack.push(t);
+                }
+            }
+        }
+        if stack.len() > split_at {
+            let half = stack.split_off(stack.len() / 2);
+            scope.spawn(move |scope| walk(scope, graph, half, follow, mark, split_at));
+        }
+    }
+}
