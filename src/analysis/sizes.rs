@@ -1,6 +1,7 @@
 //! Shallow sizes after DevTools' transfer of owned arrays and hidden nodes to their single
 //! owner (spec §2.5), and retained sizes from the dominator tree (spec §2.8).
 
+use super::bits::BitVec;
 use super::kinds::Kinds;
 use super::names::NodeNames;
 use crate::graph::HeapGraph;
@@ -27,15 +28,27 @@ pub fn transferred_self_sizes(
             || ty == kinds.array
             || (ty == kinds.native && names.raw_name(v) == "system / ExternalStringData")
     };
-    let mut owner: Vec<u32> = (0..n as u32).map(|v| if owned(v) { UNVISITED } else { v }).collect();
-    let mut worklist: Vec<u32> = (0..n as u32).filter(|&v| owner[v as usize] == v).collect();
+    // Only owned nodes ever change owner: a bit per node (which stays in cache) lets the walk
+    // skip every edge into an unowned node without touching `owner`.
+    let owned_bits = BitVec::from_blocks(n, |start, words| {
+        for (i, word) in words.iter_mut().enumerate() {
+            for bit in 0..64 {
+                let v = start + i * 64 + bit;
+                if v < n && owned(v as u32) {
+                    *word |= 1 << bit;
+                }
+            }
+        }
+    });
+    let mut owner: Vec<u32> = (0..n as u32).map(|v| if owned_bits.get(v as usize) { UNVISITED } else { v }).collect();
+    let mut worklist: Vec<u32> = (0..n as u32).filter(|&v| !owned_bits.get(v as usize)).collect();
     while let Some(id) = worklist.pop() {
         let id_owner = owner[id as usize];
         for e in graph.edges_of(id) {
-            if graph.edge_type(e) == kinds.e_weak {
+            let t = graph.edge_target(e);
+            if !owned_bits.get(t as usize) || graph.edge_type(e) == kinds.e_weak {
                 continue;
             }
-            let t = graph.edge_target(e);
             let current = owner[t as usize];
             if current == UNVISITED {
                 owner[t as usize] = id_owner;
