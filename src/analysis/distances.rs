@@ -8,7 +8,13 @@ use std::collections::HashSet;
 use super::essential::WeakMapNames;
 use super::kinds::Kinds;
 use super::names::NodeNames;
+use super::prefetch::prefetch;
 use crate::graph::HeapGraph;
+
+/// How many queued nodes ahead a node's edge range is fetched.
+const PREFETCH_FAR: usize = 16;
+/// How many queued nodes ahead a node's edges are fetched.
+const PREFETCH_NEAR: usize = 8;
 
 /// No distance (never reached).
 pub const NO_DISTANCE: i32 = -5;
@@ -87,6 +93,16 @@ pub fn distances(
     let mut bfs = |queue: &mut Vec<u32>, distance: &mut [i32], reached: &mut super::bits::BitVec| {
         let mut head = 0;
         while head < queue.len() {
+            // The queue says which nodes come next: fetch their edge ranges, then their
+            // edges, a few nodes ahead.
+            if let Some(&ahead) = queue.get(head + PREFETCH_FAR) {
+                prefetch(&graph.first_edge, ahead as usize);
+            }
+            if let Some(&ahead) = queue.get(head + PREFETCH_NEAR) {
+                let first = graph.first_edge[ahead as usize] as usize;
+                prefetch(&graph.edge_to, first);
+                prefetch(&graph.edge_type, first);
+            }
             let src = queue[head];
             head += 1;
             let d = distance[src as usize] + 1;

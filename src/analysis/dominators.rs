@@ -9,6 +9,7 @@
 //! Lengauer-Tarjan), iterative, with path compression.
 
 use super::bits::BitVec;
+use super::prefetch::prefetch;
 
 /// The graph the dominator computation walks: forward and reverse CSR plus an edge filter.
 pub struct DominatorGraph<'a> {
@@ -236,16 +237,3 @@ fn eval(v: u32, forest: &mut [ForestEntry], stack: &mut Vec<u32>) -> u32 {
 const PREFETCH_FAR: usize = 16;
 /// How many retainer slots ahead a retainer's forest entry is fetched.
 const PREFETCH_NEAR: usize = 8;
-
-/// Asks the processor to bring `slice[index]` into cache; no effect on the result.
-#[inline(always)]
-fn prefetch<T>(slice: &[T], index: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(item) = slice.get(index) {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: a prefetch has no observable effect and the address is a valid reference.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(item).cast::<i8>()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (slice, index);
-}

@@ -15,6 +15,7 @@ pub mod interfaces;
 pub mod kinds;
 pub mod names;
 pub mod paths;
+pub mod prefetch;
 pub mod reach;
 pub mod sizes;
 pub mod statistics;
@@ -191,6 +192,8 @@ fn queriable_nodes(graph: &HeapGraph, kinds: &Kinds) -> BitVec {
             if ty == kinds.e_hidden || ty == kinds.e_invisible || ty == kinds.e_internal || ty == kinds.e_weak {
                 continue;
             }
+            // Popped soon (last in, first out): fetch its edge range now.
+            prefetch::prefetch(&graph.first_edge, t as usize);
             stack.push(t);
         }
     }

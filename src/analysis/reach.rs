@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::bits::BitVec;
+use super::prefetch::prefetch;
 use crate::graph::HeapGraph;
 
 /// A task's stack length above which half of it is handed to another task.
@@ -51,6 +52,8 @@ fn walk<'s>(
             if follow(e) {
                 let t = graph.edge_target(e);
                 if mark(t) {
+                    // Popped soon (last in, first out): fetch its edge range now.
+                    prefetch(&graph.first_edge, t as usize);
                     stack.push(t);
                 }
             }

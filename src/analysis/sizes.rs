@@ -4,6 +4,7 @@
 use super::bits::BitVec;
 use super::kinds::Kinds;
 use super::names::NodeNames;
+use super::prefetch::prefetch;
 use crate::graph::HeapGraph;
 
 const UNVISITED: u32 = u32::MAX;
@@ -52,10 +53,12 @@ pub fn transferred_self_sizes(
             let current = owner[t as usize];
             if current == UNVISITED {
                 owner[t as usize] = id_owner;
+                prefetch(&graph.first_edge, t as usize);
                 worklist.push(t);
             } else if current == t || current == id_owner || current == MULTIPLE {
             } else {
                 owner[t as usize] = MULTIPLE;
+                prefetch(&graph.first_edge, t as usize);
                 worklist.push(t);
             }
         }
