@@ -83,7 +83,15 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
                         number[t] = index as u32;
                         parent[index] = number[v as usize];
                         order.push(t as u32);
-                        stack.push((t as u32, g.first_edge[t]));
+                        let first = g.first_edge[t];
+                        // Its children are visited next: fetch their edge ranges together
+                        // instead of one miss at a time.
+                        let children =
+                            first as usize..(g.first_edge[t + 1] as usize).min(first as usize + PREFETCH_CHILDREN);
+                        for &child in &g.edge_to[children] {
+                            prefetch(g.first_edge, child as usize);
+                        }
+                        stack.push((t as u32, first));
                     }
                     None => {
                         stack.pop();
@@ -233,6 +241,8 @@ fn eval(v: u32, forest: &mut [ForestEntry], stack: &mut Vec<u32>) -> u32 {
     forest[v as usize].best
 }
 
+/// How many of a newly reached node's children have their edge ranges fetched at once.
+const PREFETCH_CHILDREN: usize = 8;
 /// How many retainer slots ahead a retainer's preorder number is fetched.
 const PREFETCH_FAR: usize = 16;
 /// How many retainer slots ahead a retainer's forest entry is fetched.
