@@ -75,7 +75,8 @@ pub fn aggregates_by(
     let class_name = |v: u32| classes.text(graph, &analysis.dom.new_names, v);
     // Locations by node (the last entry for a node wins), behind a bit test.
     let mut has_location = super::bits::BitVec::zeros(graph.node_count());
-    let mut location_of: HashMap<u32, (u32, u32, u32)> = HashMap::new();
+    let mut location_of: FxHashMap<u32, (u32, u32, u32)> = FxHashMap::default();
+    location_of.reserve(graph.locations.len());
     for l in &graph.locations {
         has_location.set(l.node as usize);
         location_of.insert(l.node, (l.script_id, l.line, l.column));
@@ -125,8 +126,8 @@ pub fn aggregates_by(
     // keyed by class *text*, as DevTools keys them, so a new (location, class) pair is first
     // looked up by text.
     let mut row_of_class: Vec<u32> = vec![u32::MAX; classes.packed_count()];
-    let mut located_by_id: HashMap<(u32, u32, u32, u32), usize> = HashMap::new();
-    let mut located: HashMap<LocatedKey, usize> = HashMap::new();
+    let mut located_by_id: FxHashMap<(u32, u32, u32, u32), usize> = FxHashMap::default();
+    let mut located: FxHashMap<LocatedKey, usize> = FxHashMap::default();
     let mut rows: Vec<ClassAggregate> = Vec::new();
     let mut global_of_local: Vec<Vec<u32>> = Vec::with_capacity(blocks.len());
     for block in blocks {
