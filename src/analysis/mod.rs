@@ -149,18 +149,20 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
     let dominators::Dominators { idom: dominator, preorder } = dominator.ok_or(ErrorKind::Cancelled)?;
     check(progress)?;
 
-    progress.phase(Phase::Analysis("retained sizes"), 1);
-    let retained = sizes::retained_sizes(&self_sizes, &dominator, &preorder, graph.root());
+    progress.phase(Phase::Analysis("retained sizes, statistics"), 1);
+    let (retained, statistics) = rayon::join(
+        || sizes::retained_sizes(&self_sizes, &dominator, &preorder, graph.root()),
+        || {
+            for (v, flag) in flags.iter_mut().enumerate() {
+                if kinds.native == graph.node_type(v as u32) && dom.state[v] == dom::DETACHED {
+                    *flag |= FLAG_DETACHED_DOM;
+                }
+            }
+            statistics::compute(graph, &kinds, &names, &self_sizes)
+        },
+    );
+    debug_assert_eq!(statistics.total, retained[graph.root() as usize] + graph.meta.extra_native_bytes);
     drop(preorder);
-    check(progress)?;
-
-    progress.phase(Phase::Analysis("statistics"), 1);
-    for (v, flag) in flags.iter_mut().enumerate() {
-        if kinds.native == graph.node_type(v as u32) && dom.state[v] == dom::DETACHED {
-            *flag |= FLAG_DETACHED_DOM;
-        }
-    }
-    let statistics = statistics::compute(graph, &kinds, &names, &self_sizes, retained[graph.root() as usize]);
     Ok(Analysis { kinds, dom, flags, weak_maps, self_sizes, dominator, retained, distance, classes, statistics })
 }
 

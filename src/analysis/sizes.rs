@@ -7,6 +7,11 @@ use super::names::NodeNames;
 use super::prefetch::prefetch;
 use crate::graph::HeapGraph;
 
+/// How many nodes ahead a node's dominator is fetched.
+const PREFETCH_FAR: usize = 16;
+/// How many nodes ahead a node's dominator's retained size is fetched.
+const PREFETCH_NEAR: usize = 8;
+
 const UNVISITED: u32 = u32::MAX;
 const MULTIPLE: u32 = u32::MAX - 1;
 
@@ -89,7 +94,14 @@ pub fn retained_sizes(self_sizes: &[u64], dominator: &[u32], order: &[u32], root
         listed[v as usize] = true;
     }
     let unlisted: u64 = listed.iter().zip(self_sizes).filter(|(l, _)| !**l).map(|(_, &s)| s).sum();
-    for &v in order.iter().rev() {
+    for (i, &v) in order.iter().enumerate().rev() {
+        // Dominators are scattered: fetch the ones a few steps ahead (in reverse order).
+        if let Some(&ahead) = i.checked_sub(PREFETCH_FAR).and_then(|j| order.get(j)) {
+            prefetch(dominator, ahead as usize);
+        }
+        if let Some(&ahead) = i.checked_sub(PREFETCH_NEAR).and_then(|j| order.get(j)) {
+            prefetch(&retained, dominator[ahead as usize] as usize);
+        }
         if v == root {
             continue;
         }

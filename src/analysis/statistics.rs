@@ -48,13 +48,7 @@ impl Statistics {
 }
 
 /// Computes the statistics from the transferred shallow sizes.
-pub fn compute(
-    graph: &HeapGraph,
-    kinds: &Kinds,
-    names: &NodeNames<'_>,
-    self_sizes: &[u64],
-    root_retained: u64,
-) -> Statistics {
+pub fn compute(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, self_sizes: &[u64]) -> Statistics {
     let mut s = Statistics { native: graph.meta.extra_native_bytes, ..Statistics::default() };
     for v in 0..graph.node_count() as u32 {
         let size = self_sizes[v as usize];
@@ -86,7 +80,10 @@ pub fn compute(
             }
         }
     }
-    s.total = root_retained + graph.meta.extra_native_bytes;
+    // The root retains every node (unreachable ones are dominated by it too), so its retained
+    // size is the sum of all shallow sizes; summing here lets this run beside the retained
+    // sizes.
+    s.total = self_sizes.iter().sum::<u64>() + graph.meta.extra_native_bytes;
     s.v8heap = s.total - s.native.min(s.total);
     s
 }
