@@ -3,8 +3,9 @@
 //! with a clear message when that exceeds the memory the system has available, instead of being
 //! killed by the kernel half-way.
 //!
-//! The estimate, 80 bytes per node and 20 per edge, is the peak measured for load plus full
-//! analysis on the 11 M-node benchmark snapshot (1.45 GiB for 10.95 M nodes and 34.1 M edges).
+//! The estimate, 80 bytes per node and 20 per edge (1.45 GiB for 10.95 M nodes and 34.1 M edges),
+//! is within a few percent of the peak measured for load plus full analysis on the 11 M-node
+//! benchmark snapshot (1.45-1.5 GiB).
 //! Setting `HEAPSCOPE_NO_MEMORY_CHECK=1` turns the guard off.
 //!
 //! Loads that run at the same time (a comparison loads both snapshots at once; the app loads
