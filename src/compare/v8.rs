@@ -96,9 +96,9 @@ fn sorted_ids(graph: &HeapGraph) -> Vec<(u32, u32)> {
     ids
 }
 
-/// Counts the ids both graphs have, and those whose nodes agree on type and name.
-fn common_ids(base: &HeapGraph, current: &HeapGraph) -> (u64, u64) {
-    let (a, b) = rayon::join(|| sorted_ids(base), || sorted_ids(current));
+/// Counts the ids both graphs have, and those whose nodes agree on type and name, from both
+/// graphs' [`sorted_ids`].
+fn common_ids(base: &HeapGraph, current: &HeapGraph, a: &[(u32, u32)], b: &[(u32, u32)]) -> (u64, u64) {
     let (mut i, mut j) = (0, 0);
     let (mut common, mut agreeing) = (0u64, 0u64);
     while i < a.len() && j < b.len() {
@@ -119,16 +119,27 @@ fn common_ids(base: &HeapGraph, current: &HeapGraph) -> (u64, u64) {
     (common, agreeing)
 }
 
-/// The objects of an aggregate as `(id, ordinal)`, ascending by id.
-fn ids_of(graph: &HeapGraph, row: &ClassAggregate) -> Vec<(u32, u32)> {
-    let mut ids: Vec<(u32, u32)> = row.nodes.iter().map(|&v| (graph.node_id(v), v)).collect();
-    ids.sort_unstable();
-    ids
+/// The objects of each aggregate as `(id, ordinal)`, ascending by id: the graph's sorted ids
+/// dealt out to the rows, so no row is sorted on its own.
+fn ids_by_row(rows: &[ClassAggregate], sorted: &[(u32, u32)], node_count: usize) -> Vec<Vec<(u32, u32)>> {
+    let mut row_of = vec![u32::MAX; node_count];
+    for (i, row) in rows.iter().enumerate() {
+        for &v in &row.nodes {
+            row_of[v as usize] = i as u32;
+        }
+    }
+    let mut lists: Vec<Vec<(u32, u32)>> = rows.iter().map(|row| Vec::with_capacity(row.nodes.len())).collect();
+    for &(id, v) in sorted {
+        if let Some(list) = lists.get_mut(row_of[v as usize] as usize) {
+            list.push((id, v));
+        }
+    }
+    lists
 }
 
 /// Compares `current` with `base`.
 pub fn compare(base: Side<'_>, current: Side<'_>) -> SnapshotDiff {
-    let ((current_rows, base_rows), (common, agreeing)) = rayon::join(
+    let ((current_rows, base_rows), (base_sorted, current_sorted)) = rayon::join(
         || {
             rayon::join(
                 || aggregates(current.graph, current.analysis, None),
@@ -140,17 +151,29 @@ pub fn compare(base: Side<'_>, current: Side<'_>) -> SnapshotDiff {
                 },
             )
         },
-        || common_ids(base.graph, current.graph),
+        || rayon::join(|| sorted_ids(base.graph), || sorted_ids(current.graph)),
     );
-    let base_by_key: HashMap<&str, &ClassAggregate> = base_rows.iter().map(|r| (r.key.as_str(), r)).collect();
-    let current_by_key: HashMap<&str, &ClassAggregate> = current_rows.iter().map(|r| (r.key.as_str(), r)).collect();
+    let ((common, agreeing), (base_ids, current_ids)) = rayon::join(
+        || common_ids(base.graph, current.graph, &base_sorted, &current_sorted),
+        || {
+            rayon::join(
+                || ids_by_row(&base_rows, &base_sorted, base.graph.node_count()),
+                || ids_by_row(&current_rows, &current_sorted, current.graph.node_count()),
+            )
+        },
+    );
+    drop((base_sorted, current_sorted));
+    let row_index = |rows: &[ClassAggregate]| -> HashMap<String, usize> {
+        rows.iter().enumerate().map(|(i, r)| (r.key.clone(), i)).collect()
+    };
+    let (base_by_key, current_by_key) = (row_index(&base_rows), row_index(&current_rows));
     let mut keys: Vec<&str> = current_rows.iter().map(|r| r.key.as_str()).collect();
-    keys.extend(base_rows.iter().map(|r| r.key.as_str()).filter(|k| !current_by_key.contains_key(k)));
+    keys.extend(base_rows.iter().map(|r| r.key.as_str()).filter(|k| !current_by_key.contains_key(*k)));
     let mut classes: Vec<ClassDiff> = keys
         .par_iter()
         .filter_map(|&key| {
-            let before = base_by_key.get(key).copied();
-            let after = current_by_key.get(key).copied();
+            let before = base_by_key.get(key).map(|&i| (&base_rows[i], base_ids[i].as_slice()));
+            let after = current_by_key.get(key).map(|&i| (&current_rows[i], current_ids[i].as_slice()));
             diff_class(base, current, before, after)
         })
         .collect();
@@ -164,15 +187,17 @@ pub fn compare(base: Side<'_>, current: Side<'_>) -> SnapshotDiff {
     }
 }
 
-/// One class's row; `None` when no object is new or deleted.
+/// One class's row from its aggregate and `(id, ordinal)` pairs in each snapshot; `None`
+/// when no object is new or deleted.
 fn diff_class(
     base: Side<'_>,
     current: Side<'_>,
-    before: Option<&ClassAggregate>,
-    after: Option<&ClassAggregate>,
+    before: Option<(&ClassAggregate, &[(u32, u32)])>,
+    after: Option<(&ClassAggregate, &[(u32, u32)])>,
 ) -> Option<ClassDiff> {
-    let base_ids = before.map(|r| ids_of(base.graph, r)).unwrap_or_default();
-    let current_ids = after.map(|r| ids_of(current.graph, r)).unwrap_or_default();
+    let base_ids = before.map_or(&[][..], |(_, ids)| ids);
+    let current_ids = after.map_or(&[][..], |(_, ids)| ids);
+    let (before, after) = (before.map(|(row, _)| row), after.map(|(row, _)| row));
     let (mut new_objects, mut deleted_objects) = (Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
     while i < base_ids.len() || j < current_ids.len() {
