@@ -25,6 +25,79 @@ enum RowKey {
     Located(u32, u32, u32, u32),
 }
 
+/// Subtrees retaining at least 1/this of the total are split into parallel tasks.
+const SPLIT_FRACTION: u64 = 256;
+/// How deep big subtrees are split at most (deeper ones are walked whole).
+const MAX_SPLIT_DEPTH: usize = 64;
+
+/// The walk over the dominator tree that sums retained sizes per row: a row is "open" inside
+/// the subtree of its outermost counted object, and objects of an open row are not counted
+/// again.
+struct ClassWalk<'a> {
+    children: &'a super::tree::DominatorChildren,
+    row_of: &'a [u32],
+    retained: &'a [u64],
+    row_count: usize,
+    /// The retained size from which a subtree is split rather than walked whole.
+    big: u64,
+}
+
+impl ClassWalk<'_> {
+    /// Walks the subtree of `start` with the rows `open` at its top, adding to `sums`; leaves
+    /// `open` as it found it.
+    fn visit(&self, start: u32, open: &mut [bool], sums: &mut [u64]) {
+        let mut stack: Vec<(u32, bool)> = vec![(start, false)];
+        while let Some((v, closing)) = stack.pop() {
+            let row = self.row_of[v as usize];
+            if closing {
+                open[row as usize] = false;
+                continue;
+            }
+            let children = self.children.get(v);
+            if row != u32::MAX && !open[row as usize] {
+                sums[row as usize] += self.retained[v as usize];
+                if !children.is_empty() {
+                    open[row as usize] = true;
+                    stack.push((v, true));
+                }
+            }
+            stack.extend(children.iter().map(|&c| (c, false)));
+        }
+    }
+
+    /// The sums of the subtree of `v` with the rows `open` above it: big children are split
+    /// again (in parallel), the others walked whole in parallel batches.
+    fn split(&self, v: u32, mut open: Vec<bool>, depth: usize) -> Vec<u64> {
+        let mut sums = vec![0u64; self.row_count];
+        let row = self.row_of[v as usize];
+        if row != u32::MAX && !open[row as usize] {
+            sums[row as usize] += self.retained[v as usize];
+            open[row as usize] = true;
+        }
+        let add = |mut a: Vec<u64>, b: Vec<u64>| {
+            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+            a
+        };
+        let children = self.children.get(v);
+        let is_big = |c: &&u32| depth < MAX_SPLIT_DEPTH && self.retained[**c as usize] >= self.big;
+        let big = children.par_iter().filter(is_big).map(|&c| self.split(c, open.clone(), depth + 1));
+        let small = children
+            .par_iter()
+            .with_min_len(64)
+            .filter(|c| !is_big(c))
+            .fold(
+                || (vec![0u64; self.row_count], open.clone()),
+                |(mut sums, mut open), &c| {
+                    self.visit(c, &mut open, &mut sums);
+                    (sums, open)
+                },
+            )
+            .map(|(sums, _)| sums);
+        let below = big.chain(small).reduce(|| vec![0u64; self.row_count], add);
+        add(sums, below)
+    }
+}
+
 /// A row of one block of nodes.
 struct LocalRow {
     key: RowKey,
@@ -201,42 +274,20 @@ pub fn aggregates_by(
     // outermost counted object, and objects of an open class are not counted again.
     let dominator_children = super::tree::DominatorChildren::new(&analysis.dominator, graph.root());
     let root = graph.root();
-    let row_count = rows.len();
-    // The root opens nothing (it has no row when its size is zero, and it is counted alone
-    // otherwise), so the subtrees of its children are independent: walk them in parallel.
-    let walk = |start: u32| -> Vec<u64> {
-        let mut sums = vec![0u64; row_count];
-        let mut open = vec![false; row_count];
-        let mut stack: Vec<(u32, bool)> = vec![(start, false)];
-        while let Some((v, closing)) = stack.pop() {
-            let row = key_index_of_node[v as usize];
-            if closing {
-                open[row as usize] = false;
-                continue;
-            }
-            let children = dominator_children.get(v);
-            if row != u32::MAX && !open[row as usize] {
-                sums[row as usize] += analysis.retained[v as usize];
-                if !children.is_empty() {
-                    open[row as usize] = true;
-                    stack.push((v, true));
-                }
-            }
-            stack.extend(children.iter().map(|&c| (c, false)));
-        }
-        sums
+    let walk = ClassWalk {
+        children: &dominator_children,
+        row_of: &key_index_of_node,
+        retained: &analysis.retained,
+        row_count: rows.len(),
+        big: analysis.retained[root as usize] / SPLIT_FRACTION,
     };
-    let root_row = key_index_of_node[root as usize];
-    let sums = if root_row != u32::MAX {
+    let sums = if key_index_of_node[root as usize] != u32::MAX {
         // A counted root retains everything; nothing below it counts for its own class.
-        walk(root)
+        let mut sums = vec![0u64; walk.row_count];
+        walk.visit(root, &mut vec![false; walk.row_count], &mut sums);
+        sums
     } else {
-        dominator_children
-            .get(root)
-            .par_iter()
-            .with_min_len(64)
-            .map(|&c| walk(c))
-            .reduce(|| vec![0u64; row_count], |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect())
+        walk.split(root, vec![false; walk.row_count], 0)
     };
     for (row, sum) in rows.iter_mut().zip(sums) {
         row.retained_size = sum;
