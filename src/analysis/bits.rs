@@ -21,6 +21,20 @@ impl BitVec {
         Self { words, len }
     }
 
+    /// `len` bits, bit `i` being `f(i)`, computed in parallel blocks.
+    pub fn from_fn(len: usize, f: impl Fn(usize) -> bool + Sync) -> Self {
+        Self::from_blocks(len, |start, words| {
+            for (w, word) in words.iter_mut().enumerate() {
+                let first = start + w * 64;
+                for bit in 0..64.min(len.saturating_sub(first)) {
+                    if f(first + bit) {
+                        *word |= 1 << bit;
+                    }
+                }
+            }
+        })
+    }
+
     /// The bits of `words` (bit `i` is bit `i % 64` of word `i / 64`), `len` of them.
     pub fn from_words(words: Vec<u64>, len: usize) -> Self {
         debug_assert!(words.len() == len.div_ceil(64));

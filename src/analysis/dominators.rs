@@ -128,19 +128,9 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     // parent (or, for an orphan, the root stands for it), and the semidominator is the
     // parent: no need to walk the retainers at all. Which nodes those are is found in
     // parallel, in node order.
-    let single_retainer = BitVec::from_blocks(n, |start, words| {
-        for (i, word) in words.iter_mut().enumerate() {
-            for bit in 0..64 {
-                let v = start + i * 64 + bit;
-                if v >= n {
-                    break;
-                }
-                let slots = g.first_retainer[v] as usize..g.first_retainer[v + 1] as usize;
-                if g.retainer_edge[slots].iter().filter(|&&e| g.essential.get(e as usize)).nth(1).is_none() {
-                    *word |= 1 << bit;
-                }
-            }
-        }
+    let single_retainer = BitVec::from_fn(n, |v| {
+        let slots = g.first_retainer[v] as usize..g.first_retainer[v + 1] as usize;
+        g.retainer_edge[slots].iter().filter(|&&e| g.essential.get(e as usize)).nth(1).is_none()
     });
     for w in (1..reached).rev() {
         if w % 65_536 == 0 && cancelled() {

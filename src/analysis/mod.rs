@@ -128,21 +128,21 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
     // The other steps are independent of each other and of the dominators.
     let the_rest = || {
         rayon::join(
-            || queriable_nodes(graph, &kinds),
             || {
                 rayon::join(
-                    || {
-                        rayon::join(
-                            || distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new()),
-                            || names::class_names(&names, &kinds),
-                        )
-                    },
+                    || queriable_nodes(graph, &kinds),
+                    || distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new()),
+                )
+            },
+            || {
+                rayon::join(
+                    || names::class_names(&names, &kinds),
                     || sizes::transferred_self_sizes(graph, &kinds, &names, has_user_roots),
                 )
             },
         )
     };
-    let (dominator, (queriable, ((distance, classes), self_sizes))) = rayon::join(dominators, the_rest);
+    let (dominator, ((queriable, distance), (classes, self_sizes))) = rayon::join(dominators, the_rest);
     drop(essential);
     let mut flags = node_flags(graph, &queriable, &page_object);
     drop((queriable, page_object));
@@ -174,32 +174,16 @@ fn node_flags(graph: &HeapGraph, queriable: &BitVec, page: &BitVec) -> Vec<u8> {
         .collect()
 }
 
-/// DFS from the root's non-synthetic children over edges that are not hidden, internal or weak.
+/// Everything reachable from the root's non-synthetic children over edges that are not
+/// hidden, invisible, internal or weak.
 fn queriable_nodes(graph: &HeapGraph, kinds: &Kinds) -> BitVec {
-    let mut marked = BitVec::zeros(graph.node_count());
-    let root = graph.root();
-    let mut stack: Vec<u32> =
-        graph.edges_of(root).map(|e| graph.edge_target(e)).filter(|&t| graph.node_type(t) != kinds.synthetic).collect();
-    while let Some(v) = stack.pop() {
-        if marked.get(v as usize) {
-            continue;
-        }
-        marked.set(v as usize);
-        for e in graph.edges_of(v) {
-            let t = graph.edge_target(e);
-            if marked.get(t as usize) {
-                continue;
-            }
-            let ty = graph.edge_type(e);
-            if ty == kinds.e_hidden || ty == kinds.e_invisible || ty == kinds.e_internal || ty == kinds.e_weak {
-                continue;
-            }
-            // Popped soon (last in, first out): fetch its edge range now.
-            prefetch::prefetch(&graph.first_edge, t as usize);
-            stack.push(t);
-        }
-    }
-    marked
+    let seeds: Vec<u32> = graph
+        .edges_of(graph.root())
+        .map(|e| graph.edge_target(e))
+        .filter(|&t| graph.node_type(t) != kinds.synthetic)
+        .collect();
+    let skipped = [kinds.e_hidden, kinds.e_invisible, kinds.e_internal, kinds.e_weak];
+    reach::reachable(graph, seeds, &|e| !skipped.contains(&graph.edge_type(e)))
 }
 
 /// Everything reachable over non-weak edges from the root's shortcut targets and its

@@ -36,16 +36,7 @@ pub fn transferred_self_sizes(
     };
     // Only owned nodes ever change owner: a bit per node (which stays in cache) lets the walk
     // skip every edge into an unowned node without touching `owner`.
-    let owned_bits = BitVec::from_blocks(n, |start, words| {
-        for (i, word) in words.iter_mut().enumerate() {
-            for bit in 0..64 {
-                let v = start + i * 64 + bit;
-                if v < n && owned(v as u32) {
-                    *word |= 1 << bit;
-                }
-            }
-        }
-    });
+    let owned_bits = BitVec::from_fn(n, |v| owned(v as u32));
     let mut owner: Vec<u32> = (0..n as u32).map(|v| if owned_bits.get(v as usize) { UNVISITED } else { v }).collect();
     let mut worklist: Vec<u32> = (0..n as u32).filter(|&v| !owned_bits.get(v as usize)).collect();
     while let Some(id) = worklist.pop() {

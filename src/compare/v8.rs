@@ -137,6 +137,11 @@ fn ids_by_row(rows: &[ClassAggregate], sorted: &[(u32, u32)], node_count: usize)
     lists
 }
 
+/// Each row's index by its public key.
+fn index_by_key(rows: &[ClassAggregate]) -> HashMap<&str, usize> {
+    rows.iter().enumerate().map(|(i, r)| (r.key.as_str(), i)).collect()
+}
+
 /// Compares `current` with `base`.
 pub fn compare(base: Side<'_>, current: Side<'_>) -> SnapshotDiff {
     let ((current_rows, base_rows), (base_sorted, current_sorted)) = rayon::join(
@@ -163,12 +168,9 @@ pub fn compare(base: Side<'_>, current: Side<'_>) -> SnapshotDiff {
         },
     );
     drop((base_sorted, current_sorted));
-    let row_index = |rows: &[ClassAggregate]| -> HashMap<String, usize> {
-        rows.iter().enumerate().map(|(i, r)| (r.key.clone(), i)).collect()
-    };
-    let (base_by_key, current_by_key) = (row_index(&base_rows), row_index(&current_rows));
+    let (base_by_key, current_by_key) = (index_by_key(&base_rows), index_by_key(&current_rows));
     let mut keys: Vec<&str> = current_rows.iter().map(|r| r.key.as_str()).collect();
-    keys.extend(base_rows.iter().map(|r| r.key.as_str()).filter(|k| !current_by_key.contains_key(*k)));
+    keys.extend(base_rows.iter().map(|r| r.key.as_str()).filter(|k| !current_by_key.contains_key(k)));
     let mut classes: Vec<ClassDiff> = keys
         .par_iter()
         .filter_map(|&key| {
