@@ -10,6 +10,7 @@
 
 use super::bits::BitVec;
 use super::prefetch::prefetch;
+use crate::graph::Retainer;
 
 /// The graph the dominator computation walks: forward and reverse CSR plus an edge filter.
 pub struct DominatorGraph<'a> {
@@ -19,10 +20,8 @@ pub struct DominatorGraph<'a> {
     pub edge_to: &'a [u32],
     /// `first_retainer[n]..first_retainer[n + 1]` index the retainer slots (length N + 1).
     pub first_retainer: &'a [u32],
-    /// Source node of each retainer slot.
-    pub retainer_node: &'a [u32],
-    /// Edge of each retainer slot.
-    pub retainer_edge: &'a [u32],
+    /// The retainer slots: source node and edge.
+    pub retainers: &'a [Retainer],
     /// Whether each edge counts for dominance.
     pub essential: &'a super::bits::BitVec,
     /// The root node.
@@ -108,7 +107,7 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
             continue;
         }
         let slots = g.first_retainer[v] as usize..g.first_retainer[v + 1] as usize;
-        if !slots.into_iter().any(|s| g.essential.get(g.retainer_edge[s] as usize)) {
+        if !g.retainers[slots].iter().any(|r| g.essential.get(r.edge as usize)) {
             is_orphan[v] = true;
             dfs(v, root_number, &mut order, &mut number, &mut parent);
         }
@@ -130,7 +129,7 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     // parallel, in node order.
     let single_retainer = BitVec::from_fn(n, |v| {
         let slots = g.first_retainer[v] as usize..g.first_retainer[v + 1] as usize;
-        g.retainer_edge[slots].iter().filter(|&&e| g.essential.get(e as usize)).nth(1).is_none()
+        g.retainers[slots].iter().filter(|r| g.essential.get(r.edge as usize)).nth(1).is_none()
     });
     for w in (1..reached).rev() {
         if w % 65_536 == 0 && cancelled() {
@@ -151,22 +150,23 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
             // Nodes with many retainers (maps, shared strings) dominate this loop, and their
             // retainers' entries are scattered: fetch them a few slots ahead, in two stages.
             if end - first > PREFETCH_FAR {
-                if let Some(&ahead) = g.retainer_node.get(slot + PREFETCH_FAR)
+                if let Some(ahead) = g.retainers.get(slot + PREFETCH_FAR)
                     && slot + PREFETCH_FAR < end
                 {
-                    prefetch(&number, ahead as usize);
+                    prefetch(&number, ahead.node as usize);
                 }
                 if slot + PREFETCH_NEAR < end
-                    && let Some(&ahead) = g.retainer_node.get(slot + PREFETCH_NEAR)
-                    && let Some(&v) = number.get(ahead as usize)
+                    && let Some(ahead) = g.retainers.get(slot + PREFETCH_NEAR)
+                    && let Some(&v) = number.get(ahead.node as usize)
                 {
                     prefetch(&forest, v as usize);
                 }
             }
-            if !g.essential.get(g.retainer_edge[slot] as usize) {
+            let retainer = g.retainers[slot];
+            if !g.essential.get(retainer.edge as usize) {
                 continue;
             }
-            let v = number[g.retainer_node[slot] as usize];
+            let v = number[retainer.node as usize];
             if v == UNSEEN {
                 continue; // a clique node: outside the graph being dominated
             }

@@ -118,8 +118,7 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
             first_edge: &graph.first_edge,
             edge_to: &graph.edge_to,
             first_retainer: &graph.first_retainer,
-            retainer_node: &graph.retainer_node,
-            retainer_edge: &graph.retainer_edge,
+            retainers: &graph.retainers,
             essential: &essential,
             root: graph.root(),
         };

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::{HeapGraph, Location, SnapshotMeta, StringTable, TraceTreeNode};
+use super::{HeapGraph, Location, Retainer, SnapshotMeta, StringTable, TraceTreeNode};
 use crate::error::{ErrorKind, KindResult};
 use crate::progress::{Phase, Progress};
 
@@ -54,8 +54,7 @@ pub struct EdgeIndex {
     first_edge: Vec<u32>,
     edge_to: Vec<u32>,
     first_retainer: Vec<u32>,
-    retainer_node: Vec<u32>,
-    retainer_edge: Vec<u32>,
+    retainers: Vec<Retainer>,
 }
 
 /// Validates node and edge types and edge targets and builds the edge and retainer indexes.
@@ -87,8 +86,8 @@ pub fn index_edges(
     if cancelled() {
         return Err(ErrorKind::Cancelled);
     }
-    let (first_retainer, retainer_node, retainer_edge) = retainer_index(&first_edge, &edge_to, node_count);
-    Ok(EdgeIndex { first_edge, edge_to, first_retainer, retainer_node, retainer_edge })
+    let (first_retainer, retainers) = retainer_index(&first_edge, &edge_to, node_count);
+    Ok(EdgeIndex { first_edge, edge_to, first_retainer, retainers })
 }
 
 /// Validates the parsed columns and builds the indexed graph.
@@ -126,7 +125,7 @@ pub fn build_graph(parts: GraphParts, progress: &dyn Progress) -> KindResult<Hea
     meta.root = root_ordinal(meta.root, node_field_count, node_count)?;
     progress.set_done(2);
     check_cancel(progress)?;
-    let EdgeIndex { first_edge, edge_to, first_retainer, retainer_node, retainer_edge } = index;
+    let EdgeIndex { first_edge, edge_to, first_retainer, retainers } = index;
 
     let locations = resolve_locations(&locations, &meta.location_fields, node_field_count, node_count)?;
     progress.set_done(3);
@@ -144,8 +143,7 @@ pub fn build_graph(parts: GraphParts, progress: &dyn Progress) -> KindResult<Hea
         edge_name,
         edge_to,
         first_retainer,
-        retainer_node,
-        retainer_edge,
+        retainers,
         strings,
         locations,
         trace_function_infos,
@@ -305,7 +303,7 @@ fn root_ordinal(root_offset: u32, node_field_count: usize, node_count: usize) ->
 /// A parallel counting sort: each task owns a contiguous range of source nodes and counts the
 /// targets of its edges in its own histogram; the histograms become per-task write offsets
 /// (task order preserves source order), and each task then places its edges independently.
-fn retainer_index(first_edge: &[u32], edge_to: &[u32], node_count: usize) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+fn retainer_index(first_edge: &[u32], edge_to: &[u32], node_count: usize) -> (Vec<u32>, Vec<Retainer>) {
     let edge_count = edge_to.len();
     let tasks = rayon::current_num_threads().clamp(1, 8).min(node_count.max(1));
     // Source ranges with about equal numbers of edges.
@@ -330,41 +328,47 @@ fn retainer_index(first_edge: &[u32], edge_to: &[u32], node_count: usize) -> (Ve
         .collect();
 
     // first_retainer[x] = Σ over targets below x; task t writes target x's retainers from
-    // first_retainer[x] + Σ_{t' < t} histogram_t'[x].
+    // first_retainer[x] + Σ_{t' < t} histogram_t'[x]. Each histogram becomes task t's write
+    // cursors in place, so no other node-sized array is needed.
     let mut first_retainer = vec![0u32; node_count + 1];
-    let mut totals = vec![0u32; node_count];
     {
         let mut columns: Vec<&mut [u32]> = offsets.iter_mut().map(Vec::as_mut_slice).collect();
-        totals.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(chunk, out)| {
+        first_retainer[..node_count].par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(chunk, out)| {
             let start = chunk * ROWS_PER_TASK;
             for (i, total) in out.iter_mut().enumerate() {
                 *total = columns.iter().map(|c| c[start + i]).sum();
             }
         });
         let mut sum = 0u32;
-        for (x, &total) in totals.iter().enumerate() {
-            first_retainer[x] = sum;
-            sum += total;
+        for slot in first_retainer.iter_mut() {
+            let total = *slot;
+            *slot = sum;
+            sum = sum.wrapping_add(total);
         }
-        first_retainer[node_count] = sum;
         let first = &first_retainer;
-        let mut running: Vec<u32> = first[..node_count].to_vec();
+        let mut chunks: Vec<Vec<&mut [u32]>> = (0..node_count.div_ceil(ROWS_PER_TASK)).map(|_| Vec::new()).collect();
         for column in columns.iter_mut() {
-            column.par_iter_mut().zip(running.par_iter_mut()).for_each(|(count, start)| {
-                let here = *count;
-                *count = *start;
-                *start += here;
-            });
+            for (chunk, part) in column.chunks_mut(ROWS_PER_TASK).enumerate() {
+                chunks[chunk].push(part);
+            }
         }
+        chunks.into_par_iter().enumerate().for_each(|(chunk, mut parts)| {
+            let start = chunk * ROWS_PER_TASK;
+            for i in 0..parts.first().map_or(0, |p| p.len()) {
+                let mut cursor = first[start + i];
+                for part in parts.iter_mut() {
+                    let here = part[i];
+                    part[i] = cursor;
+                    cursor += here;
+                }
+            }
+        });
     }
-    drop(totals);
 
-    let mut retainer_node = vec![0u32; edge_count];
-    let mut retainer_edge = vec![0u32; edge_count];
-    let nodes_ptr = SharedSlice(retainer_node.as_mut_ptr());
-    let edges_ptr = SharedSlice(retainer_edge.as_mut_ptr());
+    let mut retainers: Vec<Retainer> = Vec::with_capacity(edge_count);
+    let slots = SharedSlice(retainers.as_mut_ptr());
     offsets.par_iter_mut().enumerate().for_each(|(t, cursor)| {
-        let (nodes_ptr, edges_ptr) = (&nodes_ptr, &edges_ptr);
+        let slots = &slots;
         for src in src_bounds[t]..src_bounds[t + 1] {
             let range = first_edge[src] as usize..first_edge[src + 1] as usize;
             for (e, &target) in (range.start as u32..).zip(&edge_to[range]) {
@@ -375,18 +379,17 @@ fn retainer_index(first_edge: &[u32], edge_to: &[u32], node_count: usize) -> (Ve
                 // target x runs through [first_retainer[x] + Σ_{t'<t} h_t'[x], + h_t[x]),
                 // ranges that tile [0, edge_count) because the histograms counted exactly
                 // these edges.
-                unsafe {
-                    nodes_ptr.write(slot, src as u32);
-                    edges_ptr.write(slot, e);
-                }
+                unsafe { slots.write(slot, Retainer { node: src as u32, edge: e }) };
             }
         }
     });
-    (first_retainer, retainer_node, retainer_edge)
+    // SAFETY: the tasks above wrote every slot in [0, edge_count) (the ranges tile it).
+    unsafe { retainers.set_len(edge_count) };
+    (first_retainer, retainers)
 }
 
-/// A raw pointer into a `u32` buffer that several tasks write at disjoint indexes.
-struct SharedSlice(*mut u32);
+/// A raw pointer into a buffer that several tasks write at disjoint indexes.
+struct SharedSlice(*mut Retainer);
 
 // SAFETY: used only for writes at indexes that no two tasks share (see `retainer_index`).
 unsafe impl Sync for SharedSlice {}
@@ -395,9 +398,9 @@ impl SharedSlice {
     /// # Safety
     /// `index` must be in bounds and written by no other task.
     #[inline(always)]
-    unsafe fn write(&self, index: usize, value: u32) {
+    unsafe fn write(&self, index: usize, value: Retainer) {
         // SAFETY: guaranteed by the caller.
-        unsafe { *self.0.add(index) = value };
+        unsafe { self.0.add(index).write(value) };
     }
 }
 

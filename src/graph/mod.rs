@@ -6,8 +6,8 @@
 //!
 //! Memory per node: type 1 + name 4 + id 4 + self size 8 + first edge 4 + first retainer 4
 //! = **25 bytes**, plus 1 byte when the snapshot has `detachedness` and 4 bytes when it has
-//! `trace_node_id`. Memory per edge: type 1 + name/index 4 + target 4 (forward) + retainer
-//! source 4 + retainer edge 4 (reverse) = **17 bytes**. Strings cost their decoded UTF-8
+//! `trace_node_id`. Memory per edge: type 1 + name/index 4 + target 4 (forward) + a
+//! [`Retainer`] of 8 (reverse: source and edge side by side, as they are read) = **17 bytes**. Strings cost their decoded UTF-8
 //! bytes plus 8 bytes each.
 
 mod build;
@@ -21,6 +21,16 @@ pub use strings::StringTable;
 pub type NodeIndex = u32;
 /// An edge ordinal: the edge's position in the `edges` array divided by the edge field count.
 pub type EdgeIndex = u32;
+
+/// One incoming edge of a node: the retaining node and the edge.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct Retainer {
+    /// The node the edge leaves.
+    pub node: NodeIndex,
+    /// The edge.
+    pub edge: EdgeIndex,
+}
 
 /// The snapshot's type vocabularies and header values, as declared in `snapshot.meta`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -114,11 +124,10 @@ pub struct HeapGraph {
     /// A string index, or a plain number for `element` and `hidden` edges.
     pub(crate) edge_name: Vec<u32>,
     pub(crate) edge_to: Vec<NodeIndex>,
-    /// `first_retainer[n]..first_retainer[n + 1]` index `retainer_node`/`retainer_edge`; length N + 1.
+    /// `first_retainer[n]..first_retainer[n + 1]` index `retainers`; length N + 1.
     pub(crate) first_retainer: Vec<u32>,
     /// Retainers of each node, in ascending (source, edge) order.
-    pub(crate) retainer_node: Vec<NodeIndex>,
-    pub(crate) retainer_edge: Vec<EdgeIndex>,
+    pub(crate) retainers: Vec<Retainer>,
     /// The string table.
     pub strings: StringTable,
     /// `locations`, resolved to node ordinals.
@@ -250,13 +259,13 @@ impl HeapGraph {
     /// The retaining node in retainer slot `slot`.
     #[inline]
     pub fn retainer_node_at(&self, slot: u32) -> NodeIndex {
-        self.retainer_node[slot as usize]
+        self.retainers[slot as usize].node
     }
 
     /// The retaining edge in retainer slot `slot`.
     #[inline]
     pub fn retainer_edge_at(&self, slot: u32) -> EdgeIndex {
-        self.retainer_edge[slot as usize]
+        self.retainers[slot as usize].edge
     }
 
     /// Sum of all nodes' shallow sizes as written in the file.
@@ -288,8 +297,7 @@ impl HeapGraph {
             + self.edge_name.len() * 4
             + self.edge_to.len() * 4
             + self.first_retainer.len() * 4
-            + self.retainer_node.len() * 4
-            + self.retainer_edge.len() * 4
+            + self.retainers.len() * std::mem::size_of::<Retainer>()
             + self.strings.byte_len()
             + self.strings.len() * 8
     }
