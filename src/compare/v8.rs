@@ -89,25 +89,45 @@ impl SnapshotDiff {
     }
 }
 
-/// Sorted `(id, ordinal)` pairs of a graph's nodes.
-fn sorted_ids(graph: &HeapGraph) -> Vec<(u32, u32)> {
-    let mut ids: Vec<(u32, u32)> = graph.node_ids().iter().enumerate().map(|(v, &id)| (id, v as u32)).collect();
+/// A node's V8 id and ordinal packed in one word, so that sorting compares one integer:
+/// ordered by id, then by ordinal.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct IdAndOrdinal(u64);
+
+impl IdAndOrdinal {
+    fn new(id: u32, ordinal: u32) -> Self {
+        Self(u64::from(id) << 32 | u64::from(ordinal))
+    }
+
+    fn id(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+
+    fn ordinal(self) -> u32 {
+        self.0 as u32
+    }
+}
+
+/// A graph's nodes as [`IdAndOrdinal`]s, ascending.
+fn sorted_ids(graph: &HeapGraph) -> Vec<IdAndOrdinal> {
+    let mut ids: Vec<IdAndOrdinal> =
+        graph.node_ids().par_iter().enumerate().map(|(v, &id)| IdAndOrdinal::new(id, v as u32)).collect();
     ids.par_sort_unstable();
     ids
 }
 
 /// Counts the ids both graphs have, and those whose nodes agree on type and name, from both
 /// graphs' [`sorted_ids`].
-fn common_ids(base: &HeapGraph, current: &HeapGraph, a: &[(u32, u32)], b: &[(u32, u32)]) -> (u64, u64) {
+fn common_ids(base: &HeapGraph, current: &HeapGraph, a: &[IdAndOrdinal], b: &[IdAndOrdinal]) -> (u64, u64) {
     let (mut i, mut j) = (0, 0);
     let (mut common, mut agreeing) = (0u64, 0u64);
     while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
+        match a[i].id().cmp(&b[j].id()) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
                 common += 1;
-                let (u, v) = (a[i].1, b[j].1);
+                let (u, v) = (a[i].ordinal(), b[j].ordinal());
                 if base.node_type_name(u) == current.node_type_name(v) && base.node_name(u) == current.node_name(v) {
                     agreeing += 1;
                 }
@@ -121,7 +141,7 @@ fn common_ids(base: &HeapGraph, current: &HeapGraph, a: &[(u32, u32)], b: &[(u32
 
 /// The objects of each aggregate as `(id, ordinal)`, ascending by id: the graph's sorted ids
 /// dealt out to the rows, so no row is sorted on its own.
-fn ids_by_row(rows: &[ClassAggregate], sorted: &[(u32, u32)], node_count: usize) -> Vec<Vec<(u32, u32)>> {
+fn ids_by_row(rows: &[ClassAggregate], sorted: &[IdAndOrdinal], node_count: usize) -> Vec<Vec<(u32, u32)>> {
     let mut row_of = vec![u32::MAX; node_count];
     for (i, row) in rows.iter().enumerate() {
         for &v in &row.nodes {
@@ -129,9 +149,10 @@ fn ids_by_row(rows: &[ClassAggregate], sorted: &[(u32, u32)], node_count: usize)
         }
     }
     let mut lists: Vec<Vec<(u32, u32)>> = rows.iter().map(|row| Vec::with_capacity(row.nodes.len())).collect();
-    for &(id, v) in sorted {
+    for &pair in sorted {
+        let v = pair.ordinal();
         if let Some(list) = lists.get_mut(row_of[v as usize] as usize) {
-            list.push((id, v));
+            list.push((pair.id(), v));
         }
     }
     lists
