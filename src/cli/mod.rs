@@ -1,5 +1,6 @@
 //! The command-line interface: one module per subcommand, text tables or `--json`.
 
+mod allocator;
 mod check;
 mod compare;
 mod info;
