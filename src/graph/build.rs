@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use super::group::{KeyedItems, group_by_key};
 use super::{HeapGraph, Location, Retainer, SnapshotMeta, StringTable, TraceTreeNode};
 use crate::error::{ErrorKind, KindResult};
 use crate::progress::{Phase, Progress};
@@ -298,109 +299,51 @@ fn root_ordinal(root_offset: u32, node_field_count: usize, node_count: usize) ->
     Ok(root_offset / nf)
 }
 
-/// Builds the reverse CSR: for each node, its retainers in ascending (source, edge) order.
-///
-/// A parallel counting sort: each task owns a contiguous range of source nodes and counts the
-/// targets of its edges in its own histogram; the histograms become per-task write offsets
-/// (task order preserves source order), and each task then places its edges independently.
+/// Builds the reverse CSR: for each node, its retainers in ascending (source, edge) order, by
+/// a parallel counting sort over source ranges with about equal numbers of edges.
 fn retainer_index(first_edge: &[u32], edge_to: &[u32], node_count: usize) -> (Vec<u32>, Vec<Retainer>) {
     let edge_count = edge_to.len();
     let tasks = rayon::current_num_threads().clamp(1, 8).min(node_count.max(1));
-    // Source ranges with about equal numbers of edges.
-    let mut src_bounds = vec![0usize];
+    let mut bounds = vec![0usize];
     for t in 1..tasks {
         let target_edge = (edge_count * t / tasks) as u32;
         let src = first_edge.partition_point(|&f| f < target_edge).min(node_count);
-        src_bounds.push(src.max(*src_bounds.last().unwrap_or(&0)));
+        bounds.push(src.max(*bounds.last().unwrap_or(&0)));
     }
-    src_bounds.push(node_count);
-
-    let mut offsets: Vec<Vec<u32>> = (0..tasks)
-        .into_par_iter()
-        .map(|t| {
-            let edges = first_edge[src_bounds[t]] as usize..first_edge[src_bounds[t + 1]] as usize;
-            let mut histogram = vec![0u32; node_count];
-            for &target in &edge_to[edges] {
-                histogram[target as usize] += 1;
-            }
-            histogram
-        })
-        .collect();
-
-    // first_retainer[x] = Σ over targets below x; task t writes target x's retainers from
-    // first_retainer[x] + Σ_{t' < t} histogram_t'[x]. Each histogram becomes task t's write
-    // cursors in place, so no other node-sized array is needed.
-    let mut first_retainer = vec![0u32; node_count + 1];
-    {
-        let mut columns: Vec<&mut [u32]> = offsets.iter_mut().map(Vec::as_mut_slice).collect();
-        first_retainer[..node_count].par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(chunk, out)| {
-            let start = chunk * ROWS_PER_TASK;
-            for (i, total) in out.iter_mut().enumerate() {
-                *total = columns.iter().map(|c| c[start + i]).sum();
-            }
-        });
-        let mut sum = 0u32;
-        for slot in first_retainer.iter_mut() {
-            let total = *slot;
-            *slot = sum;
-            sum = sum.wrapping_add(total);
-        }
-        let first = &first_retainer;
-        let mut chunks: Vec<Vec<&mut [u32]>> = (0..node_count.div_ceil(ROWS_PER_TASK)).map(|_| Vec::new()).collect();
-        for column in columns.iter_mut() {
-            for (chunk, part) in column.chunks_mut(ROWS_PER_TASK).enumerate() {
-                chunks[chunk].push(part);
-            }
-        }
-        chunks.into_par_iter().enumerate().for_each(|(chunk, mut parts)| {
-            let start = chunk * ROWS_PER_TASK;
-            for i in 0..parts.first().map_or(0, |p| p.len()) {
-                let mut cursor = first[start + i];
-                for part in parts.iter_mut() {
-                    let here = part[i];
-                    part[i] = cursor;
-                    cursor += here;
-                }
-            }
-        });
-    }
-
-    let mut retainers: Vec<Retainer> = Vec::with_capacity(edge_count);
-    let slots = SharedSlice(retainers.as_mut_ptr());
-    offsets.par_iter_mut().enumerate().for_each(|(t, cursor)| {
-        let slots = &slots;
-        for src in src_bounds[t]..src_bounds[t + 1] {
-            let range = first_edge[src] as usize..first_edge[src + 1] as usize;
-            for (e, &target) in (range.start as u32..).zip(&edge_to[range]) {
-                let c = &mut cursor[target as usize];
-                let slot = *c as usize;
-                *c += 1;
-                // SAFETY: slots are disjoint across tasks and edges: task t's cursor for
-                // target x runs through [first_retainer[x] + Σ_{t'<t} h_t'[x], + h_t[x]),
-                // ranges that tile [0, edge_count) because the histograms counted exactly
-                // these edges.
-                unsafe { slots.write(slot, Retainer { node: src as u32, edge: e }) };
-            }
-        }
-    });
-    // SAFETY: the tasks above wrote every slot in [0, edge_count) (the ranges tile it).
-    unsafe { retainers.set_len(edge_count) };
-    (first_retainer, retainers)
+    bounds.push(node_count);
+    group_by_key(&EdgesByTarget { first_edge, edge_to, bounds }, node_count, edge_count)
 }
 
-/// A raw pointer into a buffer that several tasks write at disjoint indexes.
-struct SharedSlice(*mut Retainer);
+/// The edges as retainers keyed by target, in parts of contiguous source nodes.
+struct EdgesByTarget<'a> {
+    first_edge: &'a [u32],
+    edge_to: &'a [u32],
+    /// Part `p` covers the source nodes `bounds[p]..bounds[p + 1]`.
+    bounds: Vec<usize>,
+}
 
-// SAFETY: used only for writes at indexes that no two tasks share (see `retainer_index`).
-unsafe impl Sync for SharedSlice {}
+// SAFETY: both visits walk the same fixed slices in the same order.
+unsafe impl KeyedItems for EdgesByTarget<'_> {
+    type Item = Retainer;
 
-impl SharedSlice {
-    /// # Safety
-    /// `index` must be in bounds and written by no other task.
-    #[inline(always)]
-    unsafe fn write(&self, index: usize, value: Retainer) {
-        // SAFETY: guaranteed by the caller.
-        unsafe { self.0.add(index).write(value) };
+    fn parts(&self) -> usize {
+        self.bounds.len() - 1
+    }
+
+    fn visit(&self, part: usize, mut emit: impl FnMut(u32, Retainer)) {
+        for src in self.bounds[part]..self.bounds[part + 1] {
+            let range = self.first_edge[src] as usize..self.first_edge[src + 1] as usize;
+            for (edge, &target) in (range.start as u32..).zip(&self.edge_to[range]) {
+                emit(target, Retainer { node: src as u32, edge });
+            }
+        }
+    }
+
+    fn visit_keys(&self, part: usize, mut emit: impl FnMut(u32)) {
+        let edges = self.first_edge[self.bounds[part]] as usize..self.first_edge[self.bounds[part + 1]] as usize;
+        for &target in &self.edge_to[edges] {
+            emit(target);
+        }
     }
 }
 

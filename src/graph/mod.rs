@@ -11,6 +11,7 @@
 //! bytes plus 8 bytes each.
 
 mod build;
+pub(crate) mod group;
 mod strings;
 pub mod visit;
 
