@@ -104,13 +104,10 @@ impl ComparisonView {
         }
         let (bg, ba) = (Arc::clone(&base.loaded.graph), Arc::clone(&base.loaded.analysis));
         let (cg, ca) = (Arc::clone(&current.loaded.graph), Arc::clone(&current.loaded.analysis));
-        let waker = ctx.clone();
         let label = format!("comparing {} with {}", current.name, base.name);
-        match Job::spawn(
-            label,
-            move || waker.request_repaint(),
-            move |_| Ok(compare(Side { graph: &bg, analysis: &ba }, Side { graph: &cg, analysis: &ca })),
-        ) {
+        match Job::spawn(label, super::jobs::repaint_soon(ctx), move |_| {
+            Ok(compare(Side { graph: &bg, analysis: &ba }, Side { graph: &cg, analysis: &ca }))
+        }) {
             Ok(job) => self.job = Some((key, job)),
             Err(e) => self.message = Some(format!("cannot start the comparison: {e}")),
         }
@@ -145,13 +142,17 @@ impl ComparisonView {
             self.base = Some(others[0].id);
         }
         ui.horizontal(|ui| {
-            ui.label("Base snapshot:");
+            let label = ui.label("Base snapshot:");
             let selected = others.iter().find(|s| Some(s.id) == self.base).map_or(String::new(), |s| s.name.clone());
-            egui::ComboBox::from_id_salt("comparison_base").selected_text(selected).show_ui(ui, |ui| {
-                for other in &others {
-                    ui.selectable_value(&mut self.base, Some(other.id), &other.name);
-                }
-            });
+            egui::ComboBox::from_id_salt("comparison_base")
+                .selected_text(selected)
+                .show_ui(ui, |ui| {
+                    for other in &others {
+                        ui.selectable_value(&mut self.base, Some(other.id), &other.name);
+                    }
+                })
+                .response
+                .labelled_by(label.id);
             ui.separator();
             if ui.selectable_label(!self.side_by_side && !self.chart, "Delta").clicked() {
                 (self.side_by_side, self.chart) = (false, false);
@@ -174,7 +175,7 @@ impl ComparisonView {
         self.start(ui.ctx(), base, cur);
         let Some(diff) = self.diffs.get(&(base.id, cur.id)).cloned() else {
             ui.horizontal(|ui| {
-                ui.spinner();
+                super::widgets::busy_indicator(ui);
                 ui.label("comparing...");
             });
             return None;

@@ -250,13 +250,17 @@ impl DumpDocument {
 
     fn comparison_view(&mut self, ui: &mut egui::Ui, others: &[OtherDump], base: &OtherDump, filter: &str) {
         ui.horizontal(|ui| {
-            ui.label("Compared to:");
+            let label = ui.label("Compared to:");
             let name = base.name.clone();
-            egui::ComboBox::from_id_salt(("dump_base", self.id)).selected_text(name).show_ui(ui, |ui| {
-                for other in others {
-                    ui.selectable_value(&mut self.base, Some(other.id), &other.name);
-                }
-            });
+            egui::ComboBox::from_id_salt(("dump_base", self.id))
+                .selected_text(name)
+                .show_ui(ui, |ui| {
+                    for other in others {
+                        ui.selectable_value(&mut self.base, Some(other.id), &other.name);
+                    }
+                })
+                .response
+                .labelled_by(label.id);
         });
         self.grouping_controls(ui);
         let diff = self.comparison(base);
@@ -417,12 +421,11 @@ impl DumpDocument {
                 if cached.is_none() && self.changes_job.as_ref().is_none_or(|(id, _)| *id != base.id) {
                     let (new, old) = (Arc::clone(&self.loaded.traces), Arc::clone(&base.traces));
                     let (new_tree, old_tree) = (Arc::clone(&self.loaded.tree), Arc::clone(&base.tree));
-                    let waker = ui.ctx().clone();
-                    if let Ok(job) = Job::spawn(
-                        "comparing call trees",
-                        move || waker.request_repaint(),
-                        move |_| Ok(size_changes(&new_tree, &new.table, &old_tree, &old.table)),
-                    ) {
+                    if let Ok(job) =
+                        Job::spawn("comparing call trees", super::jobs::repaint_soon(ui.ctx()), move |_| {
+                            Ok(size_changes(&new_tree, &new.table, &old_tree, &old.table))
+                        })
+                    {
                         self.changes_job = Some((base.id, job));
                     }
                 }
@@ -432,13 +435,17 @@ impl DumpDocument {
         };
         if !others.is_empty() {
             ui.horizontal(|ui| {
-                ui.checkbox(&mut self.differential, "Differential: colour by change against");
+                let label = ui.checkbox(&mut self.differential, "Differential: colour by change against");
                 let name = base.map_or(String::new(), |b| b.name.clone());
-                egui::ComboBox::from_id_salt(("flame_base", self.id)).selected_text(name).show_ui(ui, |ui| {
-                    for other in others {
-                        ui.selectable_value(&mut self.base, Some(other.id), &other.name);
-                    }
-                });
+                egui::ComboBox::from_id_salt(("flame_base", self.id))
+                    .selected_text(name)
+                    .show_ui(ui, |ui| {
+                        for other in others {
+                            ui.selectable_value(&mut self.base, Some(other.id), &other.name);
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
             });
         }
         let tree = Arc::clone(&self.loaded.tree);

@@ -68,10 +68,10 @@ impl FilterState {
     pub fn menu(&mut self, ui: &mut egui::Ui, snapshots: &[Snapshot<'_>], current: u64) -> bool {
         let before = self.filter;
         ui.horizontal(|ui| {
-            ui.label("Show:");
-            egui::ComboBox::from_id_salt("summary_filter").selected_text(self.filter.label(snapshots)).show_ui(
-                ui,
-                |ui| {
+            let label = ui.label("Show:");
+            egui::ComboBox::from_id_salt("summary_filter")
+                .selected_text(self.filter.label(snapshots))
+                .show_ui(ui, |ui| {
                     let mut options = vec![NodeFilter::All];
                     options
                         .extend(snapshots.iter().filter(|s| s.id != current).map(|s| NodeFilter::AllocatedAfter(s.id)));
@@ -84,10 +84,11 @@ impl FilterState {
                         let label = option.label(snapshots);
                         ui.selectable_value(&mut self.filter, option, label);
                     }
-                },
-            );
+                })
+                .response
+                .labelled_by(label.id);
             if self.job.is_some() {
-                ui.spinner();
+                super::widgets::busy_indicator(ui);
                 if ui.button("Cancel").on_hover_text("Stop waiting and show all objects").clicked() {
                     self.job = None;
                     self.filter = NodeFilter::All;
@@ -135,28 +136,23 @@ impl FilterState {
                 }
                 _ => None,
             };
-            let waker = ctx.clone();
-            let job = Job::spawn(
-                "filtering the summary",
-                move || waker.request_repaint(),
-                move |_| {
-                    let mut keep = vec![false; graph.node_count()];
-                    let nodes: Vec<u32> = match (filter, earlier) {
-                        (NodeFilter::AllocatedAfter(_), Some(earlier)) => objects_allocated_between(&earlier, &graph),
-                        (NodeFilter::AllocatedAfter(_), None) => return Err("that snapshot was closed".into()),
-                        (NodeFilter::DetachedDom, _) => detached_dom(&graph, &analysis),
-                        (NodeFilter::DuplicatedStrings, _) => {
-                            duplicated_strings(&graph, &analysis).into_iter().flat_map(|d| d.nodes).collect()
-                        }
-                        (NodeFilter::RetainedByConsole, _) => retained_by_console(&graph, &analysis),
-                        (NodeFilter::All, _) => (0..graph.node_count() as u32).collect(),
-                    };
-                    for v in nodes {
-                        keep[v as usize] = true;
+            let job = Job::spawn("filtering the summary", super::jobs::repaint_soon(ctx), move |_| {
+                let mut keep = vec![false; graph.node_count()];
+                let nodes: Vec<u32> = match (filter, earlier) {
+                    (NodeFilter::AllocatedAfter(_), Some(earlier)) => objects_allocated_between(&earlier, &graph),
+                    (NodeFilter::AllocatedAfter(_), None) => return Err("that snapshot was closed".into()),
+                    (NodeFilter::DetachedDom, _) => detached_dom(&graph, &analysis),
+                    (NodeFilter::DuplicatedStrings, _) => {
+                        duplicated_strings(&graph, &analysis).into_iter().flat_map(|d| d.nodes).collect()
                     }
-                    Ok(aggregates(&graph, &analysis, Some(&|v: u32| keep[v as usize])))
-                },
-            );
+                    (NodeFilter::RetainedByConsole, _) => retained_by_console(&graph, &analysis),
+                    (NodeFilter::All, _) => (0..graph.node_count() as u32).collect(),
+                };
+                for v in nodes {
+                    keep[v as usize] = true;
+                }
+                Ok(aggregates(&graph, &analysis, Some(&|v: u32| keep[v as usize])))
+            });
             match job {
                 Ok(job) => self.job = Some((filter, job)),
                 Err(e) => self.message = Some(format!("cannot start filtering: {e}")),

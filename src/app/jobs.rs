@@ -122,6 +122,17 @@ fn is_pickle(bytes: &[u8]) -> bool {
     bytes.first() == Some(&0x80)
 }
 
+/// How soon the window redraws after a job reports progress: often enough for a live progress
+/// bar, seldom enough that drawing does not take the cores the job is using.
+const PROGRESS_FRAME: Duration = Duration::from_millis(50);
+
+/// The `wake` callback of a job shown in the window of `ctx`: asks for a frame within
+/// [`PROGRESS_FRAME`] (requests in the meantime share that frame).
+pub fn repaint_soon(ctx: &eframe::egui::Context) -> impl Fn() + Send + Sync + 'static {
+    let ctx = ctx.clone();
+    move || ctx.request_repaint_after(PROGRESS_FRAME)
+}
+
 /// Work running on a worker thread, producing a `T` or an error message.
 pub struct Job<T> {
     /// What the job does, for the status bar.
@@ -190,10 +201,12 @@ pub fn load(source: Source, progress: &SharedProgress, memory_check: bool) -> Re
     let (graph, mut phases) = result.map_err(|e| e.to_string())?;
     let timer = crate::progress::PhaseTimer::new(progress);
     let analysis = analyze(&graph, &timer).map_err(|kind| crate::Error::new(&name, kind).to_string())?;
-    timer.phase(Phase::Analysis("summary"), 1);
-    let summary = aggregates(&graph, &analysis, None);
-    timer.phase(Phase::Analysis("dominator tree"), 1);
-    let dominator_children = DominatorChildren::new(&analysis.dominator, graph.root());
+    // The children lists are a sequential pass: built beside the (parallel) class summary.
+    timer.phase(Phase::Analysis("summary, dominator tree"), 1);
+    let (summary, dominator_children) = rayon::join(
+        || aggregates(&graph, &analysis, None),
+        || DominatorChildren::new(&analysis.dominator, graph.root()),
+    );
     phases.extend(timer.finish());
     Ok(Loaded {
         source,

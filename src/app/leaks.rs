@@ -86,13 +86,10 @@ impl LeaksView {
         };
         let (bg, tg) = (Arc::clone(&b.loaded.graph), Arc::clone(&t.loaded.graph));
         let (fg, fa, final_id) = (Arc::clone(&f.loaded.graph), Arc::clone(&f.loaded.analysis), f.id);
-        let waker = ctx.clone();
         self.message = None;
-        match Job::spawn(
-            "finding leaks",
-            move || waker.request_repaint(),
-            move |_| Ok((final_id, find_leaks(&bg, &tg, &fg, &fa))),
-        ) {
+        match Job::spawn("finding leaks", super::jobs::repaint_soon(ctx), move |_| {
+            Ok((final_id, find_leaks(&bg, &tg, &fg, &fa)))
+        }) {
             Ok(job) => self.job = Some(job),
             Err(e) => self.message = Some(format!("cannot start the search: {e}")),
         }
@@ -120,13 +117,17 @@ impl LeaksView {
             for (label, slot) in
                 [("Baseline", &mut self.baseline), ("Target", &mut self.target), ("Final", &mut self.final_snapshot)]
             {
-                ui.label(label);
+                let shown = ui.label(label);
                 let name = snapshots.iter().find(|s| Some(s.id) == *slot).map_or(String::new(), |s| s.name.clone());
-                egui::ComboBox::from_id_salt(label).selected_text(name).show_ui(ui, |ui| {
-                    for s in snapshots {
-                        ui.selectable_value(slot, Some(s.id), &s.name);
-                    }
-                });
+                egui::ComboBox::from_id_salt(label)
+                    .selected_text(name)
+                    .show_ui(ui, |ui| {
+                        for s in snapshots {
+                            ui.selectable_value(slot, Some(s.id), &s.name);
+                        }
+                    })
+                    .response
+                    .labelled_by(shown.id);
             }
         });
         if let Some(message) = &self.message {
@@ -134,7 +135,7 @@ impl LeaksView {
         }
         if self.job.is_some() {
             ui.horizontal(|ui| {
-                ui.spinner();
+                super::widgets::busy_indicator(ui);
                 ui.label("finding leaks...");
             });
             return None;

@@ -137,6 +137,8 @@ pub struct HeapscopeApp {
     message: Option<String>,
     /// The state of the last session, applied to documents as they finish loading.
     restore: Option<Persisted>,
+    /// The window title last sent (sending one asks for another frame, so only changes are).
+    shown_title: String,
 }
 
 impl HeapscopeApp {
@@ -155,6 +157,7 @@ impl HeapscopeApp {
             view: View::Summary,
             filter: String::new(),
             focus_filter: false,
+            shown_title: String::new(),
             comparison: ComparisonView::default(),
             leaks: LeaksView::default(),
             recent: Vec::new(),
@@ -254,14 +257,10 @@ impl HeapscopeApp {
             self.recent.insert(0, path.clone());
             self.recent.truncate(RECENT_FILES);
         }
-        let waker = ctx.clone();
         let label = format!("loading {}", source.display_name());
         let job_source = source.clone();
-        match Job::spawn(
-            label,
-            move || waker.request_repaint(),
-            move |progress| jobs::open(job_source, progress, memory_check),
-        ) {
+        match Job::spawn(label, jobs::repaint_soon(ctx), move |progress| jobs::open(job_source, progress, memory_check))
+        {
             Ok(job) => {
                 self.loads.push((self.next_id, job));
                 self.load_sources.insert(self.next_id, source);
@@ -617,7 +616,7 @@ impl HeapscopeApp {
             if let Some((label, _)) = self.comparison.status() {
                 any = true;
                 ui.horizontal(|ui| {
-                    ui.spinner();
+                    widgets::busy_indicator(ui);
                     ui.label(label);
                     if ui.button("Cancel").clicked() {
                         self.comparison.cancel();
@@ -627,7 +626,7 @@ impl HeapscopeApp {
             if let Some((label, _)) = self.leaks.status() {
                 any = true;
                 ui.horizontal(|ui| {
-                    ui.spinner();
+                    widgets::busy_indicator(ui);
                     ui.label(label);
                     if ui.button("Cancel").clicked() {
                         self.leaks.cancel();
@@ -726,7 +725,7 @@ impl HeapscopeApp {
                         "Open a .heapsnapshot file (Ctrl+O), drop one on the window, or pick a sample on the left.",
                     );
                 } else {
-                    ui.spinner();
+                    widgets::busy_indicator(ui);
                 }
                 return;
             }
@@ -753,7 +752,7 @@ impl HeapscopeApp {
                         }
                         None => {
                             ui.horizontal(|ui| {
-                                ui.spinner();
+                                widgets::busy_indicator(ui);
                                 ui.label("filtering...");
                             });
                         }
@@ -814,7 +813,11 @@ impl eframe::App for HeapscopeApp {
         for path in dropped {
             self.open(ctx, Source::File(path));
         }
-        ctx.send_viewport_cmd(egui::ViewportCommand::Title(self.title()));
+        let title = self.title();
+        if title != self.shown_title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.shown_title = title;
+        }
         if self.is_busy() {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }

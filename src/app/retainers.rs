@@ -146,20 +146,15 @@ impl RetainersPane {
         }
         let (graph, analysis) = (Arc::clone(graph), Arc::clone(analysis));
         let (ignore, k) = (self.ignore.clone(), self.k);
-        let waker = ctx.clone();
-        let job = Job::spawn(
-            "retainer paths",
-            move || waker.request_repaint(),
-            move |_| {
-                Ok(PathsResult {
-                    node,
-                    ignore: ignore.sorted(),
-                    k,
-                    shortest: k_shortest_paths(&graph, &analysis, node, k, &ignore),
-                    chain: devtools_chain(&graph, &analysis, node, &ignore),
-                })
-            },
-        );
+        let job = Job::spawn("retainer paths", super::jobs::repaint_soon(ctx), move |_| {
+            Ok(PathsResult {
+                node,
+                ignore: ignore.sorted(),
+                k,
+                shortest: k_shortest_paths(&graph, &analysis, node, k, &ignore),
+                chain: devtools_chain(&graph, &analysis, node, &ignore),
+            })
+        });
         match job {
             Ok(job) => self.job = Some(job),
             Err(e) => self.message = Some(format!("cannot start the path search: {e}")),
@@ -280,7 +275,7 @@ impl RetainersPane {
             }
             let Some(result) = self.result() else {
                 ui.horizontal(|ui| {
-                    ui.spinner();
+                    super::widgets::busy_indicator(ui);
                     ui.label("finding paths...");
                 });
                 return;

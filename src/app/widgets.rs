@@ -1,5 +1,5 @@
 //! Small pieces shared by the views: the name filter, size cells with exact bytes on hover,
-//! expand toggles.
+//! expand toggles, the busy indicator.
 
 use eframe::egui;
 
@@ -113,4 +113,32 @@ pub fn table_keys(ui: &egui::Ui, cursor: Option<usize>, len: usize) -> TableKeys
         (Some(c), false) => c.saturating_sub(1),
     });
     TableKeys { moved_to, enter: enter && cursor.is_some() }
+}
+
+/// How often the busy indicator moves. egui's spinner asks for a new frame every frame, which
+/// keeps a core drawing while the background job it waits for needs it (above all where the
+/// window is drawn in software); ten steps a second read as motion just as well.
+const BUSY_STEP: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// A spinner that moves [`BUSY_STEP`] at a time instead of every frame.
+pub fn busy_indicator(ui: &mut egui::Ui) -> egui::Response {
+    let size = ui.style().spacing.interact_size.y;
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    response.widget_info(|| egui::WidgetInfo::new(egui::Role::ProgressIndicator));
+    if ui.is_rect_visible(rect) {
+        ui.ctx().request_repaint_after(BUSY_STEP);
+        let step = BUSY_STEP.as_secs_f64();
+        let time = (ui.input(|i| i.time) / step).floor() * step;
+        let radius = rect.height().min(rect.width()) * 0.5 - 2.0;
+        let start = time * std::f64::consts::TAU;
+        let end = start + 240f64.to_radians() * time.sin();
+        let points: Vec<egui::Pos2> = (0..=24)
+            .map(|i| {
+                let angle = start + (end - start) * f64::from(i) / 24.0;
+                rect.center() + radius * egui::vec2(angle.cos() as f32, angle.sin() as f32)
+            })
+            .collect();
+        ui.painter().add(egui::Shape::line(points, egui::Stroke::new(3.0, ui.visuals().strong_text_color())));
+    }
+    response
 }

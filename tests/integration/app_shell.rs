@@ -443,3 +443,46 @@ fn comparison_and_leaks_tables_by_keyboard() {
         h.query_all_by_label_contains("Retainers of {data}").next().is_some()
     });
 }
+
+/// Steps until the app stops asking for frames; fails if it never does (an app that repaints
+/// with nothing changing keeps a core busy while idle and slows its own background jobs).
+fn settle(harness: &mut Harness<'_, HeapscopeApp>, what: &str) {
+    if let Err(err) = harness.try_run() {
+        panic!("{what}: the app keeps repainting with nothing to show: {err}");
+    }
+}
+
+#[test]
+fn the_app_rests_in_every_view() {
+    let files: Vec<PathBuf> =
+        ["before", "after", "final"].iter().map(|n| sample(&format!("request-history.{n}.heapsnapshot.gz"))).collect();
+    let mut harness = app(files);
+    step_until(&mut harness, "three snapshots", |h| h.state().documents().len() == 3 && !h.state().is_busy());
+    settle(&mut harness, "Summary");
+    for view in ["Comparison", "Leaks", "Dominators", "Statistics", "Summary"] {
+        harness.get_by_label(view).click();
+        // The view starts its background work (if any) when it is first drawn.
+        harness.run_steps(2);
+        step_until(&mut harness, view, |h| !h.state().is_busy());
+        settle(&mut harness, view);
+    }
+    harness.get_by_label("Leaks").click();
+    harness.run_steps(2);
+    harness.get_by_label("Find leaks").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the leak search", |h| !h.state().is_busy());
+    settle(&mut harness, "Leaks with results");
+
+    let dumps: Vec<PathBuf> =
+        ["before", "after"].iter().map(|n| sample(&format!("request-history.{n}.tracemalloc.gz"))).collect();
+    let mut harness = app(dumps);
+    step_until(&mut harness, "two dumps", |h| h.state().dumps().len() == 2 && !h.state().is_busy());
+    settle(&mut harness, "a dump");
+    for view in ["Compare to", "Call tree", "Flame graph", "Plots"] {
+        harness.get_by_label(view).click();
+        // The view starts its background work (if any) when it is first drawn.
+        harness.run_steps(2);
+        step_until(&mut harness, view, |h| !h.state().is_busy());
+        settle(&mut harness, view);
+    }
+}
