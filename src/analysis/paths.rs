@@ -5,7 +5,8 @@
 //! - [`shortest_path`]: a shortest path from the root to the object over non-weak edges.
 //! - [`k_shortest_paths`]: the `k` shortest distinct simple paths (Yen's algorithm).
 //! - [`ShortestPathTree`]: one breadth-first search from the root giving a shortest path to every
-//!   node at once, and [`merge_paths`], MAT's "merge shortest paths" for a set of objects.
+//!   node at once, and [`merge_paths`], MAT's "merge shortest paths" for a set of objects, with
+//!   paths of the same [`path_shape`] merged.
 //!
 //! Every search takes an ignore set: nodes a path may not pass through ("ignore this
 //! retainer"). Paths run from the root side to the object.
@@ -320,34 +321,66 @@ impl ShortestPathTree {
     }
 }
 
-/// One path of a merged-paths result: the shortest path's retainers (without the objects) and
-/// how many of the objects it leads to.
+/// One group of a merged-paths result: objects whose shortest paths have the same shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MergedPath {
-    /// The retainers from the root to the objects' common last retainer.
-    pub retainers: RetainerPath,
-    /// The objects reached through it.
+    /// The shortest path to the group's first object, standing for all of them.
+    pub path: RetainerPath,
+    /// The objects, in the order given.
     pub objects: Vec<u32>,
 }
 
-/// MAT's "merge shortest paths": the objects' shortest paths grouped by their retainers (the
-/// path without its last node and edge), most objects first (then shorter paths first).
-pub fn merge_paths(tree: &ShortestPathTree, objects: &[u32]) -> Vec<MergedPath> {
-    let mut groups: HashMap<RetainerPath, Vec<u32>> = HashMap::new();
+/// MAT's "merge shortest paths" for a set of objects, merging paths of the same
+/// [`path_shape`]: a thousand objects each held by its own closure in one listener array
+/// make one group of a thousand, not a thousand groups of one. Most objects first, then
+/// shorter paths first; objects no path reaches are left out.
+pub fn merge_paths(
+    graph: &HeapGraph,
+    analysis: &Analysis,
+    tree: &ShortestPathTree,
+    objects: &[u32],
+) -> Vec<MergedPath> {
+    let mut groups: Vec<(String, MergedPath)> = Vec::new();
+    let mut group_of_shape: HashMap<String, usize> = HashMap::new();
     for &object in objects {
-        let Some(mut path) = tree.path(object) else { continue };
-        path.nodes.pop();
-        path.edges.pop();
-        groups.entry(path).or_default().push(object);
+        let Some(path) = tree.path(object) else { continue };
+        let shape = path_shape(graph, analysis, &path);
+        match group_of_shape.get(&shape) {
+            Some(&i) => groups[i].1.objects.push(object),
+            None => {
+                group_of_shape.insert(shape.clone(), groups.len());
+                groups.push((shape, MergedPath { path, objects: vec![object] }));
+            }
+        }
     }
-    let mut merged: Vec<MergedPath> =
-        groups.into_iter().map(|(retainers, objects)| MergedPath { retainers, objects }).collect();
-    merged.sort_by(|a, b| {
+    groups.sort_by(|(a_shape, a), (b_shape, b)| {
         b.objects
             .len()
             .cmp(&a.objects.len())
-            .then_with(|| a.retainers.len().cmp(&b.retainers.len()))
-            .then_with(|| a.retainers.nodes.cmp(&b.retainers.nodes))
+            .then_with(|| a.path.len().cmp(&b.path.len()))
+            .then_with(|| a_shape.cmp(b_shape))
     });
-    merged
+    groups.into_iter().map(|(_, group)| group).collect()
+}
+
+/// The shape of a retainer chain: edge kinds and names (element indexes and numeric slot names
+/// folded to `[]`) and the classes along it.
+pub fn path_shape(graph: &HeapGraph, analysis: &Analysis, path: &RetainerPath) -> String {
+    let mut shape = String::new();
+    for (i, &node) in path.nodes.iter().enumerate() {
+        if i > 0 {
+            let edge = path.edges[i - 1];
+            let name = graph.edge_name(edge);
+            let folded = if graph.edge_has_index(edge) || name.bytes().all(|b| b.is_ascii_digit()) {
+                "[]".to_string()
+            } else if let Some(rest) = name.split_once(" / ").filter(|(n, _)| n.bytes().all(|b| b.is_ascii_digit())) {
+                format!("[] / {}", rest.1)
+            } else {
+                name.into_owned()
+            };
+            shape.push_str(&format!(" -{}:{}-> ", graph.edge_type_name(edge), folded));
+        }
+        shape.push_str(analysis.class_name(graph, node));
+    }
+    shape
 }

@@ -119,7 +119,8 @@ pub enum Command {
         /// The object, by V8 id (the `@123` DevTools shows).
         #[arg(long, conflicts_with = "class", required_unless_present = "class")]
         id: Option<u32>,
-        /// Every object of this class (paths merged, with counts).
+        /// Every object of this class: their shortest paths, those of the same shape (classes and
+        /// edge names, element indexes aside) merged into one with a count.
         #[arg(long)]
         class: Option<String>,
         /// How many paths.

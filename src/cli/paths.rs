@@ -72,14 +72,10 @@ pub fn run(path: &Path, request: &PathsRequest<'_>) -> anyhow::Result<ExitCode> 
                 anyhow::bail!("{}: no object of class {class:?}", path.display());
             }
             let tree = ShortestPathTree::new(graph, analysis, &ignore);
-            merge_paths(&tree, &objects)
+            merge_paths(graph, analysis, &tree, &objects)
                 .into_iter()
                 .take(request.k.max(1))
-                .map(|merged| {
-                    // The path to the group's first object stands for all of them.
-                    let count = merged.objects.len() as u64;
-                    (tree.path(merged.objects[0]).unwrap_or(merged.retainers), count)
-                })
+                .map(|merged| (merged.path, merged.objects.len() as u64))
                 .collect()
         }
         _ => anyhow::bail!("give exactly one of --id and --class"),

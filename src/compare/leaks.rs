@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::analysis::paths::{IgnoreSet, RetainerPath, devtools_chain};
+use crate::analysis::paths::{IgnoreSet, RetainerPath, devtools_chain, path_shape};
 use crate::analysis::tree::DominatorChildren;
 use crate::analysis::{Analysis, FLAG_DETACHED_DOM};
 use crate::graph::HeapGraph;
@@ -80,28 +80,6 @@ pub fn is_reportable(graph: &HeapGraph, analysis: &Analysis, v: u32) -> bool {
         return analysis.flags[v as usize] & FLAG_DETACHED_DOM != 0;
     }
     (ty == kinds.object && !graph.node_name(v).starts_with("system / ")) || ty == kinds.closure || ty == kinds.regexp
-}
-
-/// The shape of a retainer chain: edge kinds and names (element indexes and numeric slot names
-/// folded to `[]`) and the classes along it.
-pub fn path_shape(graph: &HeapGraph, analysis: &Analysis, path: &RetainerPath) -> String {
-    let mut shape = String::new();
-    for (i, &node) in path.nodes.iter().enumerate() {
-        if i > 0 {
-            let edge = path.edges[i - 1];
-            let name = graph.edge_name(edge);
-            let folded = if graph.edge_has_index(edge) || name.bytes().all(|b| b.is_ascii_digit()) {
-                "[]".to_string()
-            } else if let Some(rest) = name.split_once(" / ").filter(|(n, _)| n.bytes().all(|b| b.is_ascii_digit())) {
-                format!("[] / {}", rest.1)
-            } else {
-                name.into_owned()
-            };
-            shape.push_str(&format!(" -{}:{}-> ", graph.edge_type_name(edge), folded));
-        }
-        shape.push_str(analysis.class_name(graph, node));
-    }
-    shape
 }
 
 /// Finds the leaks: objects of the final snapshot whose ids `target` has and `baseline` has not.

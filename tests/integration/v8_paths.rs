@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use heapscope::analysis::analyze;
 use heapscope::analysis::paths::{
-    IgnoreSet, RetainerPath, ShortestPathTree, devtools_chain, k_shortest_paths, merge_paths, shortest_path,
+    IgnoreSet, RetainerPath, ShortestPathTree, devtools_chain, k_shortest_paths, merge_paths, path_shape, shortest_path,
 };
 use heapscope::compare::filters::{NodeQuery, duplicated_strings, retained_by_console, search};
 use heapscope::export::paths::{PathDocument, document, dot, markdown};
@@ -170,11 +170,41 @@ fn paths_to_a_leaked_record_go_through_request_history() {
     }
     // Merged paths: all 4010 records hang off the one array; the counts add up.
     let tree = ShortestPathTree::new(&graph, &analysis, &none);
-    let merged = merge_paths(&tree, &records);
+    let merged = merge_paths(&graph, &analysis, &tree, &records);
     assert_eq!(merged.iter().map(|m| m.objects.len()).sum::<usize>(), records.len());
     let top = &merged[0];
     assert!(top.objects.len() >= 4000, "{}", top.objects.len());
-    assert_eq!(analysis.class_name(&graph, top.retainers.target()), "Array");
+    assert_eq!(top.path.target(), top.objects[0]);
+    assert_eq!(analysis.class_name(&graph, top.path.nodes[top.path.len() - 1]), "Array");
+}
+
+/// Each leaked listener holds its `LeakyClass` through a closure of its own, so no two
+/// shortest paths share their retainers; merged by shape, they are one group: every instance,
+/// through the emitter's listener array.
+#[test]
+fn merged_paths_group_objects_by_path_shape() {
+    let (graph, analysis) = analyzed_sample("emitter-listeners.final.heapsnapshot.gz");
+    let instances: Vec<u32> = (0..graph.node_count() as u32)
+        .filter(|&v| analysis.self_sizes[v as usize] > 0 && analysis.class_name(&graph, v) == "LeakyClass")
+        .collect();
+    assert_eq!(instances.len(), 410);
+    let tree = ShortestPathTree::new(&graph, &analysis, &IgnoreSet::default());
+    let merged = merge_paths(&graph, &analysis, &tree, &instances);
+    assert_eq!(merged.len(), 1, "one shape");
+    assert_eq!(merged[0].objects, instances);
+    let path = &merged[0].path;
+    assert_eq!(path.target(), instances[0]);
+    let edges: Vec<String> = path.edges.iter().map(|&e| graph.edge_name(e).into_owned()).collect();
+    assert_eq!(&edges[1..4], ["bus", "_events", "tick"], "{edges:?}");
+    // Every instance's own shortest path has that shape, through its own closure.
+    let shape = path_shape(&graph, &analysis, path);
+    let closures: HashSet<u32> = instances
+        .iter()
+        .map(|&v| tree.path(v).expect("a path"))
+        .inspect(|p| assert_eq!(path_shape(&graph, &analysis, p), shape))
+        .map(|p| p.nodes[p.len() - 2])
+        .collect();
+    assert_eq!(closures.len(), instances.len());
 }
 
 #[test]
