@@ -183,3 +183,23 @@ fn property_names_sort_in_javascript_string_order() {
         }
     }
 }
+
+/// `heapscope nodes` prints exactly DevTools' node list: the same keys and values on every
+/// line, in node order.
+#[test]
+fn the_nodes_command_prints_devtools_node_list() {
+    let Some(dir) = oracle_dir() else { return };
+    let snapshot = dir.join("node-cache.heapsnapshot.gz");
+    let (code, stdout, stderr) = crate::common::run_cli(&["nodes", &snapshot.to_string_lossy()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let expected = std::io::read_to_string(flate2::read::GzDecoder::new(
+        std::fs::File::open(dir.join("node-cache.devtools-nodes.jsonl.gz")).expect("the oracle node list"),
+    ))
+    .expect("read the oracle node list");
+    let parse = |line: &str| serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    let (ours, theirs): (Vec<&str>, Vec<&str>) = (stdout.lines().collect(), expected.lines().collect());
+    assert_eq!(ours.len(), theirs.len());
+    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(parse(a), parse(b), "node {i}");
+    }
+}
