@@ -37,6 +37,12 @@ pub fn group_digits(value: u64) -> String {
     out
 }
 
+/// A signed count with thousands separators and its sign (`+1,325,545`, `-3`, `+0`).
+pub fn signed_count(count: i64) -> String {
+    let sign = if count < 0 { "-" } else { "+" };
+    format!("{sign}{}", group_digits(count.unsigned_abs()))
+}
+
 /// A signed byte count as a short size (`+1.5 MiB`, `-200 B`).
 pub fn signed_size(bytes: i64) -> String {
     let sign = if bytes < 0 { "-" } else { "+" };
@@ -71,7 +77,16 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{parse_size, signed_count};
+
+    #[test]
+    fn signed_counts_group_their_digits() {
+        assert_eq!(signed_count(1_325_545), "+1,325,545");
+        assert_eq!(signed_count(-1_000), "-1,000");
+        assert_eq!(signed_count(-999), "-999");
+        assert_eq!(signed_count(0), "+0");
+        assert_eq!(signed_count(i64::MIN), "-9,223,372,036,854,775,808");
+    }
 
     #[test]
     fn sizes_parse() {

@@ -3,7 +3,7 @@
 
 use eframe::egui;
 
-use crate::format::{human_size, percent, signed_size};
+use crate::format::{human_size, percent, signed_count, signed_size};
 
 /// A name filter: a case-insensitive substring, or a regular expression between slashes.
 pub enum Matcher {
@@ -71,7 +71,7 @@ pub fn count_delta_cell(ui: &mut egui::Ui, count: i64) {
         -1 => egui::Color32::from_rgb(0x30, 0xa0, 0x50),
         _ => ui.visuals().text_color(),
     };
-    ui.label(egui::RichText::new(format!("{count:+}")).monospace().color(color));
+    ui.label(egui::RichText::new(signed_count(count)).monospace().color(color));
 }
 
 /// The space an expand/collapse button takes, for rows that have none.

@@ -176,7 +176,8 @@ fn leak_hunt_through_every_view() {
     step_until(&mut harness, "the comparison", |h| h.query_all_by_label_contains("classes changed").next().is_some());
     harness.get_by_label("{data}");
     // The records and their timestamps grew alike: the delta shows on both rows.
-    assert!(harness.query_all_by_label(&format!("{expected_delta:+}")).next().is_some(), "# Delta {expected_delta:+}");
+    let delta = heapscope::format::signed_count(expected_delta);
+    assert!(harness.query_all_by_label(&delta).next().is_some(), "# Delta {delta}");
     harness.get_by_label("Side by side").click();
     harness.run_steps(3);
     harness.get_by_label("{data}");
@@ -285,7 +286,7 @@ fn tracemalloc_dumps_in_the_window() {
     assert_eq!(top[0][0][0], "/srv/app/server.py");
     harness.get_by_label("/srv/app/server.py:11");
     let count = heapscope::format::group_digits(top[3].as_u64().expect("count"));
-    let count_diff = format!("{:+}", top[4].as_i64().expect("count diff"));
+    let count_diff = heapscope::format::signed_count(top[4].as_i64().expect("count diff"));
     assert!(harness.query_all_by_label(&count).next().is_some(), "count {count}");
     assert!(harness.query_all_by_label(&count_diff).next().is_some(), "count diff {count_diff}");
     // Selecting the row shows its traceback, as Python prints it.
