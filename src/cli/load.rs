@@ -23,7 +23,6 @@ pub struct Analyzed {
 
 /// Loads and analyzes `path`, showing progress on a terminal.
 pub fn load_and_analyze(path: &Path) -> anyhow::Result<Analyzed> {
-    super::allocator::keep_freed_memory();
     let bar = TerminalProgress::new();
     let result = load_and_analyze_with(path, &bar);
     bar.finish();
@@ -34,7 +33,6 @@ pub fn load_and_analyze(path: &Path) -> anyhow::Result<Analyzed> {
 /// other can use), showing the progress of `second` on a terminal. When both fail, the
 /// error of `first` is the one reported.
 pub fn load_and_analyze_both(first: &Path, second: &Path) -> anyhow::Result<(Analyzed, Analyzed)> {
-    super::allocator::keep_freed_memory();
     let bar = TerminalProgress::new();
     let (a, b) = rayon::join(|| load_and_analyze_with(first, &NoProgress), || load_and_analyze_with(second, &bar));
     bar.finish();

@@ -1,6 +1,5 @@
 //! The command-line interface: one module per subcommand, text tables or `--json`.
 
-mod allocator;
 mod check;
 mod compare;
 mod info;
