@@ -23,7 +23,7 @@ pub fn transferred_self_sizes(
     names: &NodeNames<'_>,
     has_user_roots: bool,
 ) -> Vec<u64> {
-    let mut sizes: Vec<u64> = graph.self_sizes().to_vec();
+    let mut sizes: Vec<u64> = graph.self_sizes();
     if !has_user_roots {
         return sizes;
     }

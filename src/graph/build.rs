@@ -21,8 +21,10 @@ pub struct GraphParts {
     pub node_name: Vec<u32>,
     /// Node ids.
     pub node_id: Vec<u32>,
-    /// Node shallow sizes.
-    pub node_self_size: Vec<u64>,
+    /// Node shallow sizes; `u32::MAX` for a size listed in `large_self_sizes`.
+    pub node_self_size: Vec<u32>,
+    /// Shallow sizes of `u32::MAX` bytes or more, as (node ordinal, size), by node.
+    pub large_self_sizes: Vec<(u64, u64)>,
     /// Node edge counts.
     pub node_edge_count: Vec<u32>,
     /// Node trace ids (empty when absent).
@@ -100,6 +102,7 @@ pub fn build_graph(parts: GraphParts, progress: &dyn Progress) -> KindResult<Hea
         node_name,
         node_id,
         node_self_size,
+        large_self_sizes,
         node_edge_count,
         node_trace_id,
         node_detachedness,
@@ -137,6 +140,7 @@ pub fn build_graph(parts: GraphParts, progress: &dyn Progress) -> KindResult<Hea
         node_name,
         node_id,
         node_self_size,
+        large_self_sizes: large_self_sizes.into_iter().map(|(node, size)| (node as u32, size)).collect(),
         node_trace_id,
         node_detachedness,
         first_edge,

@@ -4,9 +4,10 @@
 //! 2^28 entries), edges in compressed sparse row (CSR) form grouped by source node in file
 //! order, and retainers (incoming edges) in a reverse CSR.
 //!
-//! Memory per node: type 1 + name 4 + id 4 + self size 8 + first edge 4 + first retainer 4
-//! = **25 bytes**, plus 1 byte when the snapshot has `detachedness` and 4 bytes when it has
-//! `trace_node_id`. Memory per edge: type 1 + name/index 4 + target 4 (forward) + a
+//! Memory per node: type 1 + name 4 + id 4 + self size 4 + first edge 4 + first retainer 4
+//! = **21 bytes**, plus 1 byte when the snapshot has `detachedness` and 4 bytes when it has
+//! `trace_node_id`. A self size of 4 GiB or more (rare: large external buffers) takes 16
+//! bytes more, in a side list. Memory per edge: type 1 + name/index 4 + target 4 (forward) + a
 //! [`Retainer`] of 8 (reverse: source and edge side by side, as they are read) = **17 bytes**. Strings cost their decoded UTF-8
 //! bytes plus 8 bytes each.
 
@@ -114,7 +115,10 @@ pub struct HeapGraph {
     pub(crate) node_type: Vec<u8>,
     pub(crate) node_name: Vec<u32>,
     pub(crate) node_id: Vec<u32>,
-    pub(crate) node_self_size: Vec<u64>,
+    /// `u32::MAX` stands for a size in `large_self_sizes`.
+    pub(crate) node_self_size: Vec<u32>,
+    /// Shallow sizes of `u32::MAX` bytes or more, as (node, size), ascending by node.
+    pub(crate) large_self_sizes: Vec<(NodeIndex, u64)>,
     /// Empty when the snapshot has no `trace_node_id` field.
     pub(crate) node_trace_id: Vec<u32>,
     /// Empty when the snapshot has no `detachedness` field.
@@ -188,7 +192,19 @@ impl HeapGraph {
     /// A node's shallow size as written in the file.
     #[inline]
     pub fn node_self_size(&self, n: NodeIndex) -> u64 {
-        self.node_self_size[n as usize]
+        match self.node_self_size[n as usize] {
+            u32::MAX => self.large_self_size(n),
+            size => u64::from(size),
+        }
+    }
+
+    /// A size the narrow column does not hold.
+    #[cold]
+    fn large_self_size(&self, n: NodeIndex) -> u64 {
+        match self.large_self_sizes.binary_search_by_key(&n, |&(node, _)| node) {
+            Ok(i) => self.large_self_sizes[i].1,
+            Err(_) => u64::from(u32::MAX),
+        }
     }
 
     /// A node's `trace_node_id` (0 when the field is absent).
@@ -272,7 +288,8 @@ impl HeapGraph {
     /// Sum of all nodes' shallow sizes as written in the file.
     pub fn total_self_size(&self) -> u64 {
         use rayon::prelude::*;
-        self.node_self_size.par_iter().sum()
+        let small: u64 = self.node_self_size.par_iter().map(|&s| if s == u32::MAX { 0 } else { u64::from(s) }).sum();
+        small + self.large_self_sizes.iter().map(|&(_, size)| size).sum::<u64>()
     }
 
     /// All node ids, in ordinal order.
@@ -281,8 +298,9 @@ impl HeapGraph {
     }
 
     /// All node shallow sizes, in ordinal order.
-    pub fn self_sizes(&self) -> &[u64] {
-        &self.node_self_size
+    pub fn self_sizes(&self) -> Vec<u64> {
+        use rayon::prelude::*;
+        (0..self.node_count() as NodeIndex).into_par_iter().map(|n| self.node_self_size(n)).collect()
     }
 
     /// Bytes held by the graph's arrays (an estimate of its memory use).
@@ -290,7 +308,8 @@ impl HeapGraph {
         self.node_type.len()
             + self.node_name.len() * 4
             + self.node_id.len() * 4
-            + self.node_self_size.len() * 8
+            + self.node_self_size.len() * 4
+            + self.large_self_sizes.len() * 16
             + self.node_trace_id.len() * 4
             + self.node_detachedness.len()
             + self.first_edge.len() * 4

@@ -747,7 +747,7 @@ fn numbers_snapshot(values: &[u64], self_size_first: bool) -> String {
         .enumerate()
         .map(|(i, v)| {
             // Ids of every length too, up to u32::MAX.
-            let id = if i == 0 { u32::MAX } else { (i as u32).pow(3) * 2 + 1 };
+            let id = if i == 0 { u32::MAX } else { (i as u32).wrapping_pow(3).wrapping_mul(2).wrapping_add(1) };
             if self_size_first { format!("{v},3,0,{id},0") } else { format!("3,0,{id},0,{v}") }
         })
         .collect();
@@ -785,5 +785,26 @@ fn numbers_of_every_length() {
         assert_eq!(g.node_ids(), ids);
         let total = values.iter().fold(0u64, |sum, v| sum.wrapping_add(*v));
         assert_eq!(g.total_self_size(), total);
+    }
+}
+
+/// Sizes of 4 GiB or more (and exactly `u32::MAX`) among many small ones, in an array parsed in
+/// parallel parts and read in chunks of every size: each keeps its node.
+#[test]
+fn wide_self_sizes_in_every_part_and_chunk() {
+    let values: Vec<u64> = (0..60_000u64)
+        .map(|i| match i {
+            _ if i % 997 == 0 => (1 << 32) + i,
+            _ if i % 991 == 0 => u64::from(u32::MAX),
+            _ => i % 1000 + u64::from(i % 7 == 0) * u64::from(u32::MAX - 1),
+        })
+        .collect();
+    let json = numbers_snapshot(&values, false);
+    for chunk_size in crate::common::chunk_sizes() {
+        let g = crate::common::load_bytes_chunked(json.as_bytes(), chunk_size).expect("loads");
+        let sizes: Vec<u64> = (0..g.node_count() as u32).map(|n| g.node_self_size(n)).collect();
+        assert!(sizes == values, "chunk size {chunk_size}");
+        assert_eq!(g.self_sizes(), values);
+        assert_eq!(g.total_self_size(), values.iter().sum::<u64>());
     }
 }

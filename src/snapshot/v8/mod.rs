@@ -191,13 +191,22 @@ fn interleave<T: Copy>(columns: &[Vec<T>], rows: usize) -> Vec<T> {
 fn parse_nodes(input: &mut Input, header: &Header, parts: &mut GraphParts, progress: &dyn Progress) -> KindResult<()> {
     progress.phase(Phase::Nodes, header.node_count);
     let mut edge_count = Vec::new();
-    let GraphParts { node_type, node_name, node_id, node_self_size, node_trace_id, node_detachedness, .. } = parts;
+    let GraphParts {
+        node_type,
+        node_name,
+        node_id,
+        node_self_size,
+        large_self_sizes,
+        node_trace_id,
+        node_detachedness,
+        ..
+    } = parts;
     let mut columns: Vec<Column<'_>> = Vec::with_capacity(header.meta.node_fields.len());
     let (mut ty, mut name, mut id, mut size, mut edges, mut trace, mut detach) = (
         Some(node_type),
         Some(node_name),
         Some(node_id),
-        Some(node_self_size),
+        Some((node_self_size, large_self_sizes)),
         Some(&mut edge_count),
         Some(node_trace_id),
         Some(node_detachedness),
@@ -208,7 +217,7 @@ fn parse_nodes(input: &mut Input, header: &Header, parts: &mut GraphParts, progr
             "type" => ty.take().map(Column::U8),
             "name" => name.take().map(Column::U32),
             "id" => id.take().map(Column::U32),
-            "self_size" => size.take().map(Column::U64),
+            "self_size" => size.take().map(|(sizes, large)| Column::U32Wide(sizes, large)),
             "edge_count" => edges.take().map(Column::U32),
             // Without allocation tracking every trace_node_id is 0: not worth a column.
             "trace_node_id" if header.meta.trace_function_count > 0 => trace.take().map(Column::U32),

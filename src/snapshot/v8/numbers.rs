@@ -21,6 +21,9 @@ pub enum Column<'a> {
     U32(&'a mut Vec<u32>),
     /// A 64-bit column.
     U64(&'a mut Vec<u64>),
+    /// A 32-bit column for values that are nearly always small: a value of `u32::MAX` or more
+    /// is stored as `u32::MAX` and listed, with its row, in the second vector (in row order).
+    U32Wide(&'a mut Vec<u32>, &'a mut Vec<(u64, u64)>),
     /// A field that is parsed and dropped.
     Skip,
 }
@@ -30,6 +33,8 @@ enum Slot<'a> {
     U8(&'a mut [MaybeUninit<u8>]),
     U32(&'a mut [MaybeUninit<u32>]),
     U64(&'a mut [MaybeUninit<u64>]),
+    /// The values, and the part's wide values as (row within the part, value).
+    U32Wide(&'a mut [MaybeUninit<u32>], Vec<(usize, u64)>),
     Skip,
 }
 
@@ -39,6 +44,7 @@ impl Column<'_> {
             Column::U8(v) => v.len(),
             Column::U32(v) => v.len(),
             Column::U64(v) => v.len(),
+            Column::U32Wide(v, _) => v.len(),
             Column::Skip => 0,
         }
     }
@@ -54,6 +60,7 @@ impl Column<'_> {
             Column::U8(v) => grow(v, rows),
             Column::U32(v) => grow(v, rows),
             Column::U64(v) => grow(v, rows),
+            Column::U32Wide(v, _) => grow(v, rows),
             Column::Skip => {}
         }
     }
@@ -79,6 +86,7 @@ impl Column<'_> {
             Column::U8(v) => split(v.spare_capacity_mut(), rows, Slot::U8),
             Column::U32(v) => split(v.spare_capacity_mut(), rows, Slot::U32),
             Column::U64(v) => split(v.spare_capacity_mut(), rows, Slot::U64),
+            Column::U32Wide(v, _) => split(v.spare_capacity_mut(), rows, |s| Slot::U32Wide(s, Vec::new())),
             Column::Skip => rows.iter().map(|_| Slot::Skip).collect(),
         }
     }
@@ -94,6 +102,7 @@ impl Column<'_> {
                 Column::U8(v) => v.set_len(v.len() + rows),
                 Column::U32(v) => v.set_len(v.len() + rows),
                 Column::U64(v) => v.set_len(v.len() + rows),
+                Column::U32Wide(v, _) => v.set_len(v.len() + rows),
                 Column::Skip => {}
             }
         }
@@ -294,22 +303,36 @@ fn parse_region(
         jobs.push((start, end, n, row, slots));
         row += n as u64;
     }
+    // Each part returns its wide values as (column, row, value).
     let run = |(start, end, n, first_row, mut slots): (usize, usize, usize, u64, Vec<Slot<'_>>)| {
         parse_part(&data[start..end], n, &mut slots).map_err(|e| {
             let index = first_row * stride as u64 + e.number as u64;
             ErrorKind::BadNumber { array, index, offset: base_offset + (start + e.pos) as u64, reason: e.reason }
-        })
+        })?;
+        let mut wide: Vec<(usize, u64, u64)> = Vec::new();
+        for (column, slot) in slots.into_iter().enumerate() {
+            if let Slot::U32Wide(_, values) = slot {
+                wide.extend(values.into_iter().map(|(row, value)| (column, first_row + row as u64, value)));
+            }
+        }
+        Ok::<_, ErrorKind>(wide)
     };
-    if jobs.len() == 1 {
-        jobs.into_iter().try_for_each(run)?;
+    let wide: Vec<Vec<(usize, u64, u64)>> = if jobs.len() == 1 {
+        jobs.into_iter().map(run).collect::<KindResult<_>>()?
     } else {
-        jobs.into_par_iter().try_for_each(run)?;
-    }
+        jobs.into_par_iter().map(run).collect::<KindResult<_>>()?
+    };
     drop(per_column);
     for column in columns.iter_mut() {
         // SAFETY: every part succeeded, and a successful `parse_part` writes every slot of
         // each of its rows; the parts' rows tile the first `rows` spare elements.
         unsafe { column.commit(rows) };
+    }
+    // Parts are in row order, so each list stays in row order.
+    for (column, row, value) in wide.into_iter().flatten() {
+        if let Some(Column::U32Wide(_, list)) = columns.get_mut(column) {
+            list.push((row, value));
+        }
     }
     Ok(())
 }
@@ -356,6 +379,15 @@ fn parse_part(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> Result<(), P
                 Slot::U64(s) => {
                     s[row].write(value);
                 }
+                Slot::U32Wide(s, wide) => match u32::try_from(value) {
+                    Ok(small) if small != u32::MAX => {
+                        s[row].write(small);
+                    }
+                    _ => {
+                        s[row].write(u32::MAX);
+                        wide.push((row, value));
+                    }
+                },
                 Slot::Skip => {}
             }
             if number + 1 < total && bytes.get(pos.wrapping_sub(1)) != Some(&b',') {
