@@ -248,19 +248,23 @@ impl DumpDocument {
         }
     }
 
+    /// The menu choosing the dump compared against, named for screen readers by `label`.
+    fn base_menu(&mut self, ui: &mut egui::Ui, salt: &str, others: &[OtherDump], selected: String, label: egui::Id) {
+        egui::ComboBox::from_id_salt((salt, self.id))
+            .selected_text(selected)
+            .show_ui(ui, |ui| {
+                for other in others {
+                    ui.selectable_value(&mut self.base, Some(other.id), &other.name);
+                }
+            })
+            .response
+            .labelled_by(label);
+    }
+
     fn comparison_view(&mut self, ui: &mut egui::Ui, others: &[OtherDump], base: &OtherDump, filter: &str) {
         ui.horizontal(|ui| {
             let label = ui.label("Compared to:");
-            let name = base.name.clone();
-            egui::ComboBox::from_id_salt(("dump_base", self.id))
-                .selected_text(name)
-                .show_ui(ui, |ui| {
-                    for other in others {
-                        ui.selectable_value(&mut self.base, Some(other.id), &other.name);
-                    }
-                })
-                .response
-                .labelled_by(label.id);
+            self.base_menu(ui, "dump_base", others, base.name.clone(), label.id);
         });
         self.grouping_controls(ui);
         let diff = self.comparison(base);
@@ -437,15 +441,7 @@ impl DumpDocument {
             ui.horizontal(|ui| {
                 let label = ui.checkbox(&mut self.differential, "Differential: colour by change against");
                 let name = base.map_or(String::new(), |b| b.name.clone());
-                egui::ComboBox::from_id_salt(("flame_base", self.id))
-                    .selected_text(name)
-                    .show_ui(ui, |ui| {
-                        for other in others {
-                            ui.selectable_value(&mut self.base, Some(other.id), &other.name);
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
+                self.base_menu(ui, "flame_base", others, name, label.id);
             });
         }
         let tree = Arc::clone(&self.loaded.tree);
