@@ -234,87 +234,90 @@ impl ComparisonView {
                 Some(v) => event = Some(ComparisonEvent::Select(v)),
             }
         }
-        let mut table = TableBuilder::new(ui);
-        if let Some(cursor) = self.cursor.filter(|_| keys.moved_to.is_some()) {
-            table = table.scroll_to_row(cursor, None);
-        }
-        table
-            .id_salt("comparison_table")
-            .striped(true)
-            .resizable(true)
-            .sense(egui::Sense::click())
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(160.0).clip(true))
-            .columns(Column::initial(64.0).at_least(48.0), 3)
-            .columns(Column::initial(86.0).at_least(70.0), 6)
-            .header(row_height, |mut header| {
-                let titles = [
-                    ("Class", "Class name"),
-                    ("# New", "Objects only in this snapshot"),
-                    ("# Deleted", "Objects only in the base snapshot"),
-                    ("# Delta", "New minus deleted"),
-                    ("Alloc.", "Shallow size of the new objects"),
-                    ("Freed", "Shallow size of the deleted objects"),
-                    ("Size delta", "Allocated minus freed"),
-                    ("Ret. before", "The class's retained size in the base snapshot"),
-                    ("Ret. after", "The class's retained size in this snapshot"),
-                    ("Ret. delta", "Retained size after minus before"),
-                ];
-                for (title, hover) in titles {
-                    header.col(|ui| {
-                        ui.strong(title).on_hover_text(hover);
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(row_height, flat.len(), |mut row| {
-                    let (i, object) = flat[row.index()];
-                    let c = rows[i];
-                    row.set_selected(self.cursor == Some(row.index()));
-                    match object {
-                        None => {
-                            row.col(|ui| {
-                                if toggle(ui, self.expanded.as_deref() == Some(c.name.as_str())) {
-                                    toggled = Some(c.name.clone());
-                                }
-                                ui.label(&c.name);
-                            });
-                            row.col(|ui| {
-                                ui.monospace(group_digits(c.new_count));
-                            });
-                            row.col(|ui| {
-                                ui.monospace(group_digits(c.deleted_count));
-                            });
-                            row.col(|ui| count_delta_cell(ui, c.count_delta()));
-                            row.col(|ui| plain_size_cell(ui, c.alloc_size));
-                            row.col(|ui| plain_size_cell(ui, c.freed_size));
-                            row.col(|ui| delta_cell(ui, c.size_delta()));
-                            row.col(|ui| plain_size_cell(ui, c.retained_before));
-                            row.col(|ui| plain_size_cell(ui, c.retained_after));
-                            row.col(|ui| delta_cell(ui, c.retained_delta()));
-                        }
-                        Some(v) => {
-                            row.col(|ui| {
-                                ui.add_space(20.0);
-                                ui.label(format!(
-                                    "{} @{}",
-                                    super::retainers::short_name(graph, analysis, v),
-                                    graph.node_id(v)
-                                ));
-                            });
-                            for _ in 0..6 {
-                                row.col(|_| {});
-                            }
-                            row.col(|_| {});
-                            row.col(|ui| plain_size_cell(ui, analysis.retained[v as usize]));
-                            row.col(|_| {});
-                            if row.response().clicked() {
-                                event = Some(ComparisonEvent::Select(v));
-                            }
-                        }
+        // Ten columns do not fit a small window: the table scrolls sideways instead.
+        egui::ScrollArea::horizontal().id_salt("comparison_sideways").show(ui, |ui| {
+            let mut table = TableBuilder::new(ui);
+            if let Some(cursor) = self.cursor.filter(|_| keys.moved_to.is_some()) {
+                table = table.scroll_to_row(cursor, None);
+            }
+            table
+                .id_salt("comparison_table")
+                .striped(true)
+                .resizable(true)
+                .sense(egui::Sense::click())
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                .column(Column::remainder().at_least(160.0).clip(true).resizable(false))
+                .columns(Column::initial(64.0).at_least(48.0), 3)
+                .columns(Column::initial(86.0).at_least(70.0), 6)
+                .header(row_height, |mut header| {
+                    let titles = [
+                        ("Class", "Class name"),
+                        ("# New", "Objects only in this snapshot"),
+                        ("# Deleted", "Objects only in the base snapshot"),
+                        ("# Delta", "New minus deleted"),
+                        ("Alloc.", "Shallow size of the new objects"),
+                        ("Freed", "Shallow size of the deleted objects"),
+                        ("Size delta", "Allocated minus freed"),
+                        ("Ret. before", "The class's retained size in the base snapshot"),
+                        ("Ret. after", "The class's retained size in this snapshot"),
+                        ("Ret. delta", "Retained size after minus before"),
+                    ];
+                    for (title, hover) in titles {
+                        header.col(|ui| {
+                            ui.strong(title).on_hover_text(hover);
+                        });
                     }
+                })
+                .body(|body| {
+                    body.rows(row_height, flat.len(), |mut row| {
+                        let (i, object) = flat[row.index()];
+                        let c = rows[i];
+                        row.set_selected(self.cursor == Some(row.index()));
+                        match object {
+                            None => {
+                                row.col(|ui| {
+                                    if toggle(ui, self.expanded.as_deref() == Some(c.name.as_str())) {
+                                        toggled = Some(c.name.clone());
+                                    }
+                                    ui.label(&c.name);
+                                });
+                                row.col(|ui| {
+                                    ui.monospace(group_digits(c.new_count));
+                                });
+                                row.col(|ui| {
+                                    ui.monospace(group_digits(c.deleted_count));
+                                });
+                                row.col(|ui| count_delta_cell(ui, c.count_delta()));
+                                row.col(|ui| plain_size_cell(ui, c.alloc_size));
+                                row.col(|ui| plain_size_cell(ui, c.freed_size));
+                                row.col(|ui| delta_cell(ui, c.size_delta()));
+                                row.col(|ui| plain_size_cell(ui, c.retained_before));
+                                row.col(|ui| plain_size_cell(ui, c.retained_after));
+                                row.col(|ui| delta_cell(ui, c.retained_delta()));
+                            }
+                            Some(v) => {
+                                row.col(|ui| {
+                                    ui.add_space(20.0);
+                                    ui.label(format!(
+                                        "{} @{}",
+                                        super::retainers::short_name(graph, analysis, v),
+                                        graph.node_id(v)
+                                    ));
+                                });
+                                for _ in 0..6 {
+                                    row.col(|_| {});
+                                }
+                                row.col(|_| {});
+                                row.col(|ui| plain_size_cell(ui, analysis.retained[v as usize]));
+                                row.col(|_| {});
+                                if row.response().clicked() {
+                                    event = Some(ComparisonEvent::Select(v));
+                                }
+                            }
+                        }
+                    });
                 });
-            });
+        });
         if let Some(name) = toggled {
             self.expanded = if self.expanded.as_deref() == Some(name.as_str()) { None } else { Some(name) };
         }
@@ -335,49 +338,51 @@ impl ComparisonView {
         ));
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let changed = egui::Color32::from_rgba_unmultiplied(0xd0, 0x40, 0x40, 0x30);
-        TableBuilder::new(ui)
-            .id_salt("side_by_side_table")
-            .striped(true)
-            .resizable(true)
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(200.0).clip(true))
-            .columns(Column::initial(95.0), 4)
-            .column(Column::initial(110.0))
-            .header(row_height, |mut header| {
-                for title in ["Class", "Count (base)", "Retained (base)", "Count", "Retained", "Retained delta"] {
-                    header.col(|ui| {
-                        ui.strong(title);
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(row_height, shown.len(), |mut row| {
-                    let r = shown[row.index()];
-                    let differs = r.before != r.after;
-                    let cell = |ui: &mut egui::Ui, value: Option<u64>, size: bool| {
-                        if differs {
-                            ui.painter().rect_filled(ui.max_rect(), 0.0, changed);
-                        }
-                        match (value, size) {
-                            (None, _) => {
-                                ui.weak("—");
+        egui::ScrollArea::horizontal().id_salt("side_by_side_sideways").show(ui, |ui| {
+            TableBuilder::new(ui)
+                .id_salt("side_by_side_table")
+                .striped(true)
+                .resizable(true)
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                .column(Column::remainder().at_least(200.0).clip(true).resizable(false))
+                .columns(Column::initial(95.0), 4)
+                .column(Column::initial(110.0))
+                .header(row_height, |mut header| {
+                    for title in ["Class", "Count (base)", "Retained (base)", "Count", "Retained", "Retained delta"] {
+                        header.col(|ui| {
+                            ui.strong(title);
+                        });
+                    }
+                })
+                .body(|body| {
+                    body.rows(row_height, shown.len(), |mut row| {
+                        let r = shown[row.index()];
+                        let differs = r.before != r.after;
+                        let cell = |ui: &mut egui::Ui, value: Option<u64>, size: bool| {
+                            if differs {
+                                ui.painter().rect_filled(ui.max_rect(), 0.0, changed);
                             }
-                            (Some(v), true) => plain_size_cell(ui, v),
-                            (Some(v), false) => {
-                                ui.monospace(group_digits(v));
+                            match (value, size) {
+                                (None, _) => {
+                                    ui.weak("—");
+                                }
+                                (Some(v), true) => plain_size_cell(ui, v),
+                                (Some(v), false) => {
+                                    ui.monospace(group_digits(v));
+                                }
                             }
-                        }
-                    };
-                    row.col(|ui| {
-                        ui.label(&r.name);
+                        };
+                        row.col(|ui| {
+                            ui.label(&r.name);
+                        });
+                        row.col(|ui| cell(ui, r.before.map(|b| b.0), false));
+                        row.col(|ui| cell(ui, r.before.map(|b| b.1), true));
+                        row.col(|ui| cell(ui, r.after.map(|a| a.0), false));
+                        row.col(|ui| cell(ui, r.after.map(|a| a.1), true));
+                        row.col(|ui| delta_cell(ui, r.retained_delta()));
                     });
-                    row.col(|ui| cell(ui, r.before.map(|b| b.0), false));
-                    row.col(|ui| cell(ui, r.before.map(|b| b.1), true));
-                    row.col(|ui| cell(ui, r.after.map(|a| a.0), false));
-                    row.col(|ui| cell(ui, r.after.map(|a| a.1), true));
-                    row.col(|ui| delta_cell(ui, r.retained_delta()));
                 });
-            });
+        });
     }
 }
 

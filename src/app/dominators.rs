@@ -109,7 +109,7 @@ impl DominatorView {
             .resizable(true)
             .sense(egui::Sense::click())
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(260.0).clip(true))
+            .column(Column::remainder().at_least(160.0).clip(true).resizable(false))
             .column(Column::initial(70.0))
             .column(Column::initial(150.0))
             .column(Column::initial(150.0));

@@ -217,7 +217,7 @@ impl DumpDocument {
             .striped(true)
             .resizable(true)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(240.0).clip(true))
+            .column(Column::remainder().at_least(240.0).clip(true).resizable(false))
             .columns(Column::initial(100.0), 3)
             .header(row_height, |mut header| {
                 for title in ["Location", "Size", "Count", "Average"] {
@@ -285,7 +285,7 @@ impl DumpDocument {
             .striped(true)
             .resizable(true)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(240.0).clip(true))
+            .column(Column::remainder().at_least(240.0).clip(true).resizable(false))
             .columns(Column::initial(100.0), 4)
             .header(row_height, |mut header| {
                 for title in ["Location", "Size", "Size diff", "Count", "Count diff"] {
@@ -339,7 +339,7 @@ impl DumpDocument {
             .striped(true)
             .resizable(true)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(280.0).clip(true))
+            .column(Column::remainder().at_least(280.0).clip(true).resizable(false))
             .column(Column::initial(150.0))
             .columns(Column::initial(90.0), 3)
             .header(row_height, |mut header| {

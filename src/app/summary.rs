@@ -259,7 +259,7 @@ impl SummaryView {
             .resizable(true)
             .sense(egui::Sense::click())
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(200.0).clip(true))
+            .column(Column::remainder().at_least(100.0).clip(true).resizable(false))
             .column(Column::initial(70.0).at_least(50.0))
             .column(Column::initial(90.0).at_least(60.0))
             .column(Column::initial(150.0).at_least(120.0))

@@ -487,3 +487,52 @@ fn the_app_rests_in_every_view() {
         settle(&mut harness, view);
     }
 }
+
+/// In a small window the name column gives way: the Summary's and the dominator tree's numbers
+/// stay in view, even after the window was larger (column widths are remembered); the ten
+/// columns of the Comparison scroll sideways.
+#[test]
+fn numbers_stay_in_view_in_a_small_window() {
+    let files: Vec<PathBuf> =
+        ["before", "final"].iter().map(|n| sample(&format!("request-history.{n}.heapsnapshot.gz"))).collect();
+    let mut harness = app(files);
+    step_until(&mut harness, "two snapshots", |h| h.state().documents().len() == 2 && !h.state().is_busy());
+    let width = 900.0;
+    // Each view once at the large size, so its tables remember wide name columns.
+    for view in ["Comparison", "Dominators", "Summary"] {
+        harness.get_by_label(view).click();
+        harness.run_steps(2);
+        step_until(&mut harness, view, |h| !h.state().is_busy());
+    }
+    harness.set_size(egui::vec2(width, 600.0));
+    harness.run_steps(3);
+    let last_column_end = |harness: &Harness<'_, HeapscopeApp>, view: &str, title: &str| {
+        let header = harness.query_all_by_label_contains(title).next().map(|n| n.rect());
+        header.unwrap_or_else(|| panic!("{view}: no {title:?} column")).max.x
+    };
+    for (view, last_column, sideways) in [
+        ("Summary", "Retained size", false),
+        ("Dominators", "Retained size", false),
+        ("Comparison", "Ret. delta", true),
+    ] {
+        harness.get_by_label(view).click();
+        harness.run_steps(2);
+        step_until(&mut harness, view, |h| !h.state().is_busy());
+        harness.run_steps(2);
+        if sideways {
+            assert!(last_column_end(&harness, view, last_column) > width, "{view}: expected to overflow at {width}");
+            let over_table = harness.get_by_label("Class").rect().center() + egui::vec2(0.0, 60.0);
+            harness.event(egui::Event::PointerMoved(over_table));
+            harness.event(egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Point,
+                delta: egui::vec2(-2000.0, 0.0),
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Wheel,
+                modifiers: egui::Modifiers::NONE,
+            });
+            harness.run_steps(3);
+        }
+        let end = last_column_end(&harness, view, last_column);
+        assert!(end <= width, "{view}: the {last_column:?} column ends at x = {end} of {width}");
+    }
+}
