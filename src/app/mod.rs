@@ -531,12 +531,14 @@ impl HeapscopeApp {
                 }
                 ui.separator();
                 ui.label("Filter:");
-                let edit = ui.add(
-                    egui::TextEdit::singleline(&mut self.filter)
-                        .hint_text("class name, /regex/ or @id")
-                        .desired_width(240.0),
-                );
-                let edit = edit.on_hover_text("Filter classes by name (Ctrl+F); @id selects an object");
+                // A dump's rows are locations (file:line or tracebacks); a snapshot's are classes.
+                let (hint, hover) = if dump_shown {
+                    ("file or line, /regex/", "Filter the rows by location (Ctrl+F)")
+                } else {
+                    ("class name, /regex/ or @id", "Filter classes by name (Ctrl+F); @id selects an object")
+                };
+                let edit = ui.add(egui::TextEdit::singleline(&mut self.filter).hint_text(hint).desired_width(240.0));
+                let edit = edit.on_hover_text(hover);
                 if std::mem::take(&mut self.focus_filter) {
                     edit.request_focus();
                 }
