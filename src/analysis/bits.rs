@@ -58,6 +58,12 @@ impl BitVec {
         self.words[i / 64] |= 1 << (i % 64);
     }
 
+    /// Clears bit `i`.
+    #[inline(always)]
+    pub fn clear(&mut self, i: usize) {
+        self.words[i / 64] &= !(1 << (i % 64));
+    }
+
     /// Number of bits.
     pub fn len(&self) -> usize {
         self.len

@@ -13,7 +13,10 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use rustc_hash::FxHashSet;
+
 use super::Analysis;
+use super::bits::BitVec;
 use super::names::js_cmp;
 use crate::graph::HeapGraph;
 
@@ -168,7 +171,26 @@ fn usable(graph: &HeapGraph, analysis: &Analysis, source: u32, edge: u32, ignore
 /// A shortest path from the root to `target` over non-weak edges that avoids the ignored nodes
 /// (breadth-first from the target backwards over its retainers); `None` when there is none.
 pub fn shortest_path(graph: &HeapGraph, analysis: &Analysis, target: u32, ignore: &IgnoreSet) -> Option<RetainerPath> {
-    shortest_between(graph, analysis, graph.root(), target, ignore, &HashSet::new(), &HashSet::new())
+    let bans = Bans::default();
+    shortest_between(graph, analysis, graph.root(), target, ignore, &bans, &mut Search::default())
+}
+
+/// Nodes and edges one search may not use (Yen's spur searches).
+#[derive(Default)]
+struct Bans {
+    nodes: FxHashSet<u32>,
+    edges: FxHashSet<u32>,
+}
+
+/// The buffers of a backward search, kept between the searches of one [`k_shortest_paths`]
+/// (a search from far away can visit millions of nodes).
+#[derive(Default)]
+struct Search {
+    /// Nodes reached, one bit each (cleared again after each search).
+    seen: BitVec,
+    /// The nodes reached, in breadth-first order: (node, index of the node one step closer to
+    /// the target, the edge between them).
+    reached: Vec<(u32, u32, u32)>,
 }
 
 /// A shortest path from `from` to `target`, avoiding ignored and banned nodes and banned edges.
@@ -178,45 +200,56 @@ fn shortest_between(
     from: u32,
     target: u32,
     ignore: &IgnoreSet,
-    banned_nodes: &HashSet<u32>,
-    banned_edges: &HashSet<u32>,
+    bans: &Bans,
+    search: &mut Search,
 ) -> Option<RetainerPath> {
     if from == target {
         return Some(RetainerPath::single(target));
     }
-    // Backwards: next[v] = (node, edge) one step closer to the target.
-    let mut next: HashMap<u32, (u32, u32)> = HashMap::new();
-    let mut queue = VecDeque::from([target]);
-    let mut seen: HashSet<u32> = HashSet::from([target]);
-    while let Some(v) = queue.pop_front() {
+    if search.seen.len() != graph.node_count() {
+        search.seen = BitVec::zeros(graph.node_count());
+    }
+    let Search { seen, reached } = search;
+    reached.clear();
+    reached.push((target, u32::MAX, u32::MAX));
+    seen.set(target as usize);
+    let mut found = None;
+    let mut head = 0;
+    'search: while head < reached.len() {
+        let v = reached[head].0;
         for slot in graph.retainers_of(v) {
             let (source, edge) = (graph.retainer_node_at(slot), graph.retainer_edge_at(slot));
-            if seen.contains(&source)
-                || banned_nodes.contains(&source)
-                || banned_edges.contains(&edge)
+            if seen.get(source as usize)
+                || bans.nodes.contains(&source)
+                || bans.edges.contains(&edge)
                 || (source != from && !usable(graph, analysis, source, edge, ignore))
                 || graph.edge_type(edge) == analysis.kinds.e_weak
             {
                 continue;
             }
-            seen.insert(source);
-            next.insert(source, (v, edge));
+            seen.set(source as usize);
+            reached.push((source, head as u32, edge));
             if source == from {
-                let mut nodes = vec![from];
-                let mut edges = Vec::new();
-                let mut at = from;
-                while at != target {
-                    let (to, edge) = next[&at];
-                    edges.push(edge);
-                    nodes.push(to);
-                    at = to;
-                }
-                return Some(RetainerPath { nodes, edges });
+                found = Some(reached.len() - 1);
+                break 'search;
             }
-            queue.push_back(source);
         }
+        head += 1;
     }
-    None
+    let path = found.map(|mut at| {
+        let (mut nodes, mut edges) = (vec![from], Vec::new());
+        while reached[at].1 != u32::MAX {
+            let (_, closer, edge) = reached[at];
+            edges.push(edge);
+            nodes.push(reached[closer as usize].0);
+            at = closer as usize;
+        }
+        RetainerPath { nodes, edges }
+    });
+    for &(node, _, _) in reached.iter() {
+        seen.clear(node as usize);
+    }
+    path
 }
 
 /// The `k` shortest distinct simple paths from the root to `target` (Yen's algorithm over
@@ -231,13 +264,14 @@ pub fn k_shortest_paths(
     let Some(first) = shortest_path(graph, analysis, target, ignore) else { return Vec::new() };
     let mut found: Vec<RetainerPath> = vec![first];
     let mut candidates: Vec<RetainerPath> = Vec::new();
+    let mut search = Search::default();
     while found.len() < k {
         let last = found[found.len() - 1].clone();
         for spur in 0..last.len() {
             let spur_node = last.nodes[spur];
             let root_nodes = &last.nodes[..=spur];
             let root_edges = &last.edges[..spur];
-            let banned_edges: HashSet<u32> = found
+            let edges: FxHashSet<u32> = found
                 .iter()
                 .chain(candidates.iter())
                 .filter(|p| {
@@ -245,9 +279,8 @@ pub fn k_shortest_paths(
                 })
                 .map(|p| p.edges[spur])
                 .collect();
-            let banned_nodes: HashSet<u32> = root_nodes[..spur].iter().copied().collect();
-            let Some(spur_path) =
-                shortest_between(graph, analysis, spur_node, target, ignore, &banned_nodes, &banned_edges)
+            let bans = Bans { nodes: root_nodes[..spur].iter().copied().collect(), edges };
+            let Some(spur_path) = shortest_between(graph, analysis, spur_node, target, ignore, &bans, &mut search)
             else {
                 continue;
             };
