@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_extras::{Column, TableBuilder};
+use egui_extras::Column;
 
 use super::jobs::{Job, JobPoll};
-use super::widgets::{Matcher, count_delta_cell, delta_cell, plain_size_cell, table_keys, toggle};
+use super::widgets::{Matcher, count_delta_cell, delta_cell, named_table, plain_size_cell, table_keys, toggle};
 use crate::analysis::aggregates::ClassAggregate;
 use crate::compare::v8::{ClassDiff, Side, SnapshotDiff, compare};
 use crate::format::group_digits;
@@ -236,17 +236,11 @@ impl ComparisonView {
         }
         // Ten columns do not fit a small window: the table scrolls sideways instead.
         egui::ScrollArea::horizontal().id_salt("comparison_sideways").show(ui, |ui| {
-            let mut table = TableBuilder::new(ui);
+            let mut table = named_table(ui, "comparison_table", 160.0).sense(egui::Sense::click());
             if let Some(cursor) = self.cursor.filter(|_| keys.moved_to.is_some()) {
                 table = table.scroll_to_row(cursor, None);
             }
             table
-                .id_salt("comparison_table")
-                .striped(true)
-                .resizable(true)
-                .sense(egui::Sense::click())
-                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-                .column(Column::remainder().at_least(160.0).clip(true).resizable(false))
                 .columns(Column::initial(64.0).at_least(48.0), 3)
                 .columns(Column::initial(86.0).at_least(70.0), 6)
                 .header(row_height, |mut header| {
@@ -339,12 +333,7 @@ impl ComparisonView {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let changed = egui::Color32::from_rgba_unmultiplied(0xd0, 0x40, 0x40, 0x30);
         egui::ScrollArea::horizontal().id_salt("side_by_side_sideways").show(ui, |ui| {
-            TableBuilder::new(ui)
-                .id_salt("side_by_side_table")
-                .striped(true)
-                .resizable(true)
-                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-                .column(Column::remainder().at_least(200.0).clip(true).resizable(false))
+            named_table(ui, "side_by_side_table", 200.0)
                 .columns(Column::initial(95.0), 4)
                 .column(Column::initial(110.0))
                 .header(row_height, |mut header| {

@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_extras::{Column, TableBuilder};
+use egui_extras::Column;
 
-use super::widgets::{size_cell, toggle};
+use super::widgets::{named_table, size_cell, toggle};
 use crate::analysis::Analysis;
 use crate::analysis::tree::DominatorChildren;
 use crate::format::distance_text;
@@ -103,13 +103,8 @@ impl DominatorView {
             toggled = self.cursor.and_then(|c| self.rows.get(c).copied());
         }
         ui.label("The dominator tree: each object's children are the objects only it keeps alive.");
-        let mut table = TableBuilder::new(ui)
-            .id_salt("dominator_table")
-            .striped(true)
-            .resizable(true)
+        let mut table = named_table(ui, "dominator_table", 160.0)
             .sense(egui::Sense::click())
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(160.0).clip(true).resizable(false))
             .column(Column::initial(70.0))
             .column(Column::initial(150.0))
             .column(Column::initial(150.0));

@@ -7,12 +7,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_extras::{Column, TableBuilder};
+use egui_extras::Column;
 
 use super::flame::{FlameGraph, frame_label, size_changes};
 use super::jobs::{DumpLoaded, Job, JobPoll};
 use super::plots;
-use super::widgets::{Matcher, count_delta_cell, delta_cell, plain_size_cell, toggle};
+use super::widgets::{Matcher, count_delta_cell, delta_cell, named_table, plain_size_cell, toggle};
 use crate::format::group_digits;
 use crate::traces::AllocationTraces;
 use crate::traces::call_tree::{CallNode, CallTree};
@@ -212,12 +212,7 @@ impl DumpDocument {
         ));
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let mut clicked = None;
-        TableBuilder::new(ui)
-            .id_salt("dump_statistics")
-            .striped(true)
-            .resizable(true)
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(240.0).clip(true).resizable(false))
+        named_table(ui, "dump_statistics", 240.0)
             .columns(Column::initial(100.0), 3)
             .header(row_height, |mut header| {
                 for title in ["Location", "Size", "Count", "Average"] {
@@ -280,12 +275,7 @@ impl DumpDocument {
         ));
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let mut clicked = None;
-        TableBuilder::new(ui)
-            .id_salt("dump_comparison")
-            .striped(true)
-            .resizable(true)
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(240.0).clip(true).resizable(false))
+        named_table(ui, "dump_comparison", 240.0)
             .columns(Column::initial(100.0), 4)
             .header(row_height, |mut header| {
                 for title in ["Location", "Size", "Size diff", "Count", "Count diff"] {
@@ -334,12 +324,7 @@ impl DumpDocument {
         let total = tree.total_size[0];
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let (mut toggled, mut clicked) = (None, None);
-        TableBuilder::new(ui)
-            .id_salt("dump_call_tree")
-            .striped(true)
-            .resizable(true)
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(280.0).clip(true).resizable(false))
+        named_table(ui, "dump_call_tree", 280.0)
             .column(Column::initial(150.0))
             .columns(Column::initial(90.0), 3)
             .header(row_height, |mut header| {

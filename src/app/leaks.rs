@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_extras::{Column, TableBuilder};
+use egui_extras::Column;
 
 use super::comparison::Snapshot;
 use super::jobs::{Job, JobPoll};
-use super::widgets::plain_size_cell;
+use super::widgets::{plain_size_cell, styled_table};
 use crate::compare::leaks::{Leaks, find_leaks};
 use crate::format::group_digits;
 
@@ -164,16 +164,11 @@ impl LeaksView {
         {
             event = Some(LeaksEvent::Select(final_id, cluster.objects[0]));
         }
-        let mut table = TableBuilder::new(ui);
+        let mut table = styled_table(ui, "leaks_table").sense(egui::Sense::click());
         if let Some(cursor) = self.cursor.filter(|_| keys.moved_to.is_some()) {
             table = table.scroll_to_row(cursor, None);
         }
         table
-            .id_salt("leaks_table")
-            .striped(true)
-            .resizable(true)
-            .sense(egui::Sense::click())
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::initial(200.0).clip(true))
             .column(Column::initial(80.0))
             .column(Column::initial(110.0))

@@ -5,9 +5,9 @@
 use std::collections::{HashMap, HashSet};
 
 use eframe::egui;
-use egui_extras::{Column, TableBuilder};
+use egui_extras::Column;
 
-use super::widgets::{Matcher, size_cell, table_keys, toggle};
+use super::widgets::{Matcher, named_table, size_cell, table_keys, toggle};
 use crate::analysis::Analysis;
 use crate::analysis::aggregates::ClassAggregate;
 use crate::format::{distance_text, group_digits};
@@ -253,13 +253,8 @@ impl SummaryView {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let mut toggled = None;
         let mut clicked = None;
-        let mut table = TableBuilder::new(ui)
-            .id_salt("summary_table")
-            .striped(true)
-            .resizable(true)
+        let mut table = named_table(ui, "summary_table", 100.0)
             .sense(egui::Sense::click())
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(100.0).clip(true).resizable(false))
             .column(Column::initial(70.0).at_least(50.0))
             .column(Column::initial(90.0).at_least(60.0))
             .column(Column::initial(150.0).at_least(120.0))

@@ -142,3 +142,19 @@ pub fn busy_indicator(ui: &mut egui::Ui) -> egui::Response {
     }
     response
 }
+
+/// A table in the app's style: striped rows, resizable columns, cells centred vertically.
+pub fn styled_table<'a>(ui: &'a mut egui::Ui, id: &str) -> egui_extras::TableBuilder<'a> {
+    egui_extras::TableBuilder::new(ui)
+        .id_salt(id)
+        .striped(true)
+        .resizable(true)
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+}
+
+/// A [`styled_table`] whose first column holds names and takes the width the other columns
+/// leave, at least `min_width`. It is not resizable: a resizable column keeps its width when
+/// the window shrinks, and would push the numbers out of view.
+pub fn named_table<'a>(ui: &'a mut egui::Ui, id: &str, min_width: f32) -> egui_extras::TableBuilder<'a> {
+    styled_table(ui, id).column(egui_extras::Column::remainder().at_least(min_width).clip(true).resizable(false))
+}
