@@ -1,6 +1,5 @@
 //! Grouping items by a small integer key into compressed sparse rows, in parallel, keeping
-//! the items' order within each key: the counting sort behind the retainer index and the
-//! dominator tree's children lists.
+//! the items' order within each key: the counting sort behind the retainer index.
 //!
 //! The items come in parts (contiguous ranges of their source, in order). Each part counts
 //! its keys in its own histogram; the histograms become per-part write cursors, part `p`

@@ -7,9 +7,9 @@
 //! Memory per node: type 1 + name 4 + id 4 + self size 4 + first edge 4 + first retainer 4
 //! = **21 bytes**, plus 1 byte when the snapshot has `detachedness` and 4 bytes when it has
 //! `trace_node_id`. A self size of 4 GiB or more (rare: large external buffers) takes 16
-//! bytes more, in a side list. Memory per edge: type 1 + name/index 4 + target 4 (forward) + a
-//! [`Retainer`] of 8 (reverse: source and edge side by side, as they are read) = **17 bytes**. Strings cost their decoded UTF-8
-//! bytes plus 8 bytes each.
+//! bytes more, in a side list. Memory per edge: type 1 + name/index 4 + target 4 (forward) +
+//! a [`Retainer`] of 8 (reverse: source and edge side by side, as they are read) =
+//! **17 bytes**. Strings cost their decoded UTF-8 bytes plus 8 bytes each.
 
 mod build;
 pub(crate) mod group;
