@@ -808,3 +808,175 @@ fn wide_self_sizes_in_every_part_and_chunk() {
         assert_eq!(g.total_self_size(), values.iter().sum::<u64>());
     }
 }
+
+/// A random number with 1 to 19 digits, short ones most often (as in real snapshots).
+fn random_number(rng: &mut crate::dominators::Rng) -> u64 {
+    let digits = match rng.below(10) {
+        0..=5 => 1 + rng.below(4),
+        6..=8 => 5 + rng.below(6),
+        _ => 11 + rng.below(9),
+    };
+    let value = rng.next() % 10u64.pow(digits as u32);
+    // Sometimes the largest value of that length (all nines).
+    if rng.below(8) == 0 { 10u64.pow(digits as u32) - 1 } else { value }
+}
+
+/// The nodes array text of `rows` in one of three layouts: V8's own (a newline before the
+/// comma that ends each row), plain commas, or whitespace of every kind around every comma.
+fn numbers_text(rows: &[[u64; 5]], layout: usize, rng: &mut crate::dominators::Rng) -> String {
+    let mut text = String::new();
+    for (r, row) in rows.iter().enumerate() {
+        for (f, value) in row.iter().enumerate() {
+            if r + f > 0 {
+                match layout {
+                    0 if f == 0 => text.push_str("\n,"),
+                    0 | 1 => text.push(','),
+                    _ => {
+                        for _ in 0..rng.below(3) {
+                            text.push([' ', '\t', '\r', '\n'][rng.below(4)]);
+                        }
+                        text.push(',');
+                        for _ in 0..rng.below(3) {
+                            text.push([' ', '\t', '\r', '\n'][rng.below(4)]);
+                        }
+                    }
+                }
+            }
+            text.push_str(&value.to_string());
+        }
+    }
+    if layout == 0 {
+        text.push('\n');
+    }
+    text
+}
+
+/// What the loader must make of a nodes array with the fields self size, id, type, name and
+/// edge count (and one string, no edges): every comma-separated item read on its own.
+fn reference_reading(text: &str, node_count: usize) -> Option<(Vec<u64>, Vec<u32>)> {
+    let json_ws: &[char] = &[' ', '\t', '\r', '\n'];
+    let mut values = Vec::new();
+    if !text.trim_matches(json_ws).is_empty() {
+        for item in text.split(',') {
+            let item = item.trim_matches(json_ws);
+            if item.is_empty() || item.len() > 19 || !item.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            values.push(item.parse::<u64>().ok()?);
+        }
+    }
+    if values.len() != node_count * 5 {
+        return None;
+    }
+    let mut sizes = Vec::new();
+    let mut ids = Vec::new();
+    for row in values.chunks(5) {
+        // Type 3 of 15, name 0 of one string, no edges.
+        if row[2] >= 15 || row[3] != 0 || row[4] != 0 {
+            return None;
+        }
+        ids.push(u32::try_from(row[1]).ok()?);
+        sizes.push(row[0]);
+    }
+    Some((sizes, ids))
+}
+
+/// Numbers of every length in random layouts, many damaged at random bytes, in arrays small
+/// and large enough to be parsed in parallel parts: the loader gives exactly the values a plain
+/// item-by-item reading gives, and fails exactly when that reading finds something wrong.
+#[test]
+fn random_number_layouts_and_damage_load_as_a_plain_reading_says() {
+    let mut rng = crate::dominators::Rng(0x9E37_79B9_7F4A_7C15);
+    for case in 0..400 {
+        let node_count = if case % 40 == 39 { 60_000 + rng.below(20_000) } else { 1 + rng.below(600) };
+        let rows: Vec<[u64; 5]> =
+            (0..node_count).map(|_| [random_number(&mut rng), rng.next() % (1 << 32), 3, 0, 0]).collect();
+        let layout = rng.below(3);
+        let mut text = numbers_text(&rows, layout, &mut rng).into_bytes();
+        // Odd cases are damaged once, every fourth twice (two faults can balance the count of
+        // numbers, which alone would catch most single faults).
+        for _ in 0..(case % 2 + case % 4 / 3) {
+            let at = rng.below(text.len());
+            let byte = b", -x.\n9\t0"[rng.below(9)];
+            match rng.below(3) {
+                0 => text.insert(at, byte),
+                1 => {
+                    text.remove(at);
+                }
+                _ => text[at] = byte,
+            }
+        }
+        let text = String::from_utf8(text).expect("ASCII");
+        let expected = reference_reading(&text, node_count);
+        let json = format!(
+            concat!(
+                r#"{{"snapshot":{{"meta":{{"node_fields":["self_size","id","type","name","edge_count"],"node_types":"#,
+                node_types_15!(),
+                r#","edge_fields":["type","name_or_index","to_node"],"edge_types":"#,
+                edge_types!(),
+                r#"}},"node_count":{},"edge_count":0}},"nodes":[{}],"edges":[],"strings":["n"]}}"#
+            ),
+            node_count, text
+        );
+        let chunks: &[usize] = if node_count > 1000 { &[16 << 20, 100_003] } else { &[16 << 20, 64, 7] };
+        for &chunk_size in chunks {
+            let loaded = crate::common::load_bytes_chunked(json.as_bytes(), chunk_size);
+            match (&expected, loaded) {
+                (Some((sizes, ids)), Ok(g)) => {
+                    assert!(g.self_sizes() == *sizes, "case {case}, chunk size {chunk_size}: self sizes differ");
+                    assert!(g.node_ids() == ids.as_slice(), "case {case}, chunk size {chunk_size}: ids differ");
+                }
+                (None, Err(_)) => {}
+                (Some(_), Err(e)) => panic!("case {case}, chunk size {chunk_size}: refused a good array: {e}"),
+                (None, Ok(_)) => panic!("case {case}, chunk size {chunk_size}: accepted a bad array"),
+            }
+        }
+    }
+}
+
+/// One-node arrays with faults that keep the count of commas (so only the reading of each item
+/// can catch them), and good ones in unusual layouts.
+#[test]
+fn faults_that_keep_the_comma_count_are_caught() {
+    let cases: &[(&str, bool)] = &[
+        ("7,1,3,0,0", true),
+        ("7,1,3,0,0\n", true),
+        ("7,1,3,0,0\n\n", true),
+        ("\n7,1,3,0\n,0", true),
+        ("7\n\n,1,3,0,0", true),
+        ("7\r\n,1,3,0,0", true),
+        ("7,1,3,0\n0,0", false),
+        ("7\n,\n1,3,0,0", true),
+        ("7,1,3,0,\n0", true),
+        ("7,,13,0,0", false),
+        ("7,1 3,0,0,0", false),
+        ("7,1,3,0,0,", false),
+        ("-7,1,3,0,0", false),
+        ("7,1,3,0,0x", false),
+        ("7,1,3,0,00000000000000000000", false),
+        ("7,4294967296,3,0,0", false),
+        ("7,1,256,0,0", false),
+    ];
+    for &(text, good) in cases {
+        let json = format!(
+            concat!(
+                r#"{{"snapshot":{{"meta":{{"node_fields":["self_size","id","type","name","edge_count"],"node_types":"#,
+                node_types_15!(),
+                r#","edge_fields":["type","name_or_index","to_node"],"edge_types":"#,
+                edge_types!(),
+                r#"}},"node_count":1,"edge_count":0}},"nodes":[{}],"edges":[],"strings":["n"]}}"#
+            ),
+            text
+        );
+        for chunk_size in crate::common::chunk_sizes() {
+            let loaded = crate::common::load_bytes_chunked(json.as_bytes(), chunk_size);
+            match loaded {
+                Ok(g) => {
+                    assert!(good, "{text:?} accepted (chunk size {chunk_size})");
+                    assert_eq!((g.self_sizes(), g.node_ids()), (vec![7], &[1][..]), "{text:?}");
+                }
+                Err(e) => assert!(!good, "{text:?} refused (chunk size {chunk_size}): {e}"),
+            }
+        }
+    }
+}

@@ -6,6 +6,7 @@
 //! decoded once into one buffer. Top-level keys may come in any order after the header, and
 //! unknown keys are skipped.
 
+mod canonical;
 mod header;
 mod numbers;
 mod skip;

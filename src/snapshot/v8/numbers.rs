@@ -9,6 +9,7 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
+use super::canonical::parse_canonical;
 use crate::error::{ErrorKind, KindResult};
 use crate::progress::Progress;
 use crate::snapshot::input::{Input, describe_byte, is_ws};
@@ -29,7 +30,7 @@ pub enum Column<'a> {
 }
 
 /// The uninitialised tail of one column, for one part of a region.
-enum Slot<'a> {
+pub(super) enum Slot<'a> {
     U8(&'a mut [MaybeUninit<u8>]),
     U32(&'a mut [MaybeUninit<u32>]),
     U64(&'a mut [MaybeUninit<u64>]),
@@ -305,10 +306,19 @@ fn parse_region(
     }
     // Each part returns its wide values as (column, row, value).
     let run = |(start, end, n, first_row, mut slots): (usize, usize, usize, u64, Vec<Slot<'_>>)| {
-        parse_part(&data[start..end], n, &mut slots).map_err(|e| {
-            let index = first_row * stride as u64 + e.number as u64;
-            ErrorKind::BadNumber { array, index, offset: base_offset + (start + e.pos) as u64, reason: e.reason }
-        })?;
+        let part = &data[start..end];
+        if !parse_canonical(part, n, &mut slots) {
+            // Not in V8's own layout, or bad: the exact parser writes every slot again.
+            for slot in &mut slots {
+                if let Slot::U32Wide(_, wide) = slot {
+                    wide.clear();
+                }
+            }
+            parse_part(part, n, &mut slots).map_err(|e| {
+                let index = first_row * stride as u64 + e.number as u64;
+                ErrorKind::BadNumber { array, index, offset: base_offset + (start + e.pos) as u64, reason: e.reason }
+            })?;
+        }
         let mut wide: Vec<(usize, u64, u64)> = Vec::new();
         for (column, slot) in slots.into_iter().enumerate() {
             if let Slot::U32Wide(_, values) = slot {

@@ -1,0 +1,335 @@
+//! The fast path of the numeric-array parser, for the layout V8 writes: unsigned decimal
+//! numbers separated by commas, with a newline before the comma that ends each row
+//! (`9,1,1,0,7,0,0\n,9,2,3,...`).
+//!
+//! Instead of walking the bytes number by number (each step waiting for the previous one to
+//! find its end), 64 bytes at a time are classified into digit, comma and newline bit masks.
+//! The layout is checked on the masks, the end of every number is a set bit, and each number
+//! is read from the eight bytes before its end, independently of the others. Values go into
+//! a small row-aligned buffer that is then spread over the typed columns, one column at a
+//! time.
+//!
+//! Anything outside that layout (other whitespace, a missing number, a value too large for
+//! its column, more than 19 digits) makes [`parse_canonical`] give up; the caller then parses
+//! the same bytes with the exact parser, which reports the error precisely.
+
+use super::numbers::Slot;
+
+/// Numbers per buffered batch (a multiple of every stride is taken below it).
+const BATCH: usize = 1024;
+
+/// Parses `rows` rows of `slots.len()` numbers from `bytes` into `slots`. Returns `false`
+/// when `bytes` is not in the canonical layout or a value does not fit its column; the
+/// slots may then hold partial output and must be written again by the exact parser.
+pub(super) fn parse_canonical(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> bool {
+    let stride = slots.len();
+    let total = rows * stride;
+    if stride == 0 || stride > BATCH || total == 0 {
+        return false;
+    }
+    let batch_rows = BATCH / stride;
+    let mut sink = Sink { buf: [0; BATCH + 64], len: 0, flush_at: batch_rows * stride, row: 0, stride, fits: true };
+    let mut scan = Scanner::new(bytes);
+    while let Some(block) = scan.next_block() {
+        if !scan.emit_block(block, &mut sink) {
+            return false;
+        }
+        if sink.len >= sink.flush_at {
+            sink.flush(slots, batch_rows);
+        }
+    }
+    if !scan.finish(&mut sink) {
+        return false;
+    }
+    let rows_left = sink.len / stride;
+    sink.flush(slots, rows_left);
+    sink.fits && sink.len == 0 && sink.row == rows
+}
+
+/// Bit masks of one 64-byte block (bit `i` is byte `i`).
+#[derive(Clone, Copy)]
+struct Block {
+    digits: u64,
+    commas: u64,
+    newlines: u64,
+    /// Bytes that are inside the input (all ones except in the last block).
+    valid: u64,
+    /// Offset of the block's first byte.
+    base: usize,
+}
+
+/// Walks the input block by block, carrying the last byte's class into the next block.
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    next: usize,
+    /// The previous block's digit mask (its top bits carry number lengths across blocks).
+    prev_digits: u64,
+    /// Whether the previous block's last byte is a comma (bit 0).
+    prev_comma: u64,
+    /// Whether the previous block's last byte is a newline (bit 0).
+    prev_newline: u64,
+    /// Where the number running into the next block starts.
+    start: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        // A virtual comma before the input: it must start with a digit.
+        Self { bytes, next: 0, prev_digits: 0, prev_comma: 1, prev_newline: 0, start: 0 }
+    }
+
+    fn next_block(&mut self) -> Option<Block> {
+        let base = self.next;
+        let rest = self.bytes.get(base..)?;
+        if rest.is_empty() {
+            return None;
+        }
+        self.next = base + 64;
+        Some(if rest.len() >= 64 {
+            let (digits, commas, newlines) = classify(&rest[..64]);
+            Block { digits, commas, newlines, valid: u64::MAX, base }
+        } else {
+            let mut padded = [b' '; 64];
+            padded[..rest.len()].copy_from_slice(rest);
+            let (digits, commas, newlines) = classify(&padded);
+            Block { digits, commas, newlines, valid: (1u64 << rest.len()) - 1, base }
+        })
+    }
+
+    /// Checks the block's layout and emits every number that ends in it. Returns `false` on
+    /// anything outside the canonical layout.
+    #[inline(always)]
+    fn emit_block(&mut self, b: Block, sink: &mut Sink) -> bool {
+        let carry_digit = self.prev_digits >> 63;
+        let after_digit = (b.digits << 1) | carry_digit;
+        let after_comma = (b.commas << 1) | self.prev_comma;
+        let after_newline = (b.newlines << 1) | self.prev_newline;
+        let other = b.valid & !(b.digits | b.commas | b.newlines);
+        let bad = other
+            | (b.commas & !(after_digit | after_newline))
+            | (b.newlines & !after_digit)
+            | (after_newline & b.valid & !b.commas)
+            | (after_comma & b.valid & !b.digits);
+        if bad != 0 {
+            return false;
+        }
+        // A number starts at a digit after a non-digit and ends before a non-digit after a
+        // digit; starts and ends alternate, and a number running in from the previous block
+        // has its start in `self.start`.
+        let mut starts = b.digits & !after_digit;
+        let mut ends = after_digit & !b.digits & b.valid;
+        let mut start = self.start;
+        let mut pop_start = carry_digit == 0;
+        let Some(out) = sink.spare() else {
+            return false;
+        };
+        let mut n = 0usize;
+        while ends != 0 {
+            let end = b.base + ends.trailing_zeros() as usize;
+            ends &= ends - 1;
+            if pop_start {
+                start = b.base + starts.trailing_zeros() as usize;
+                starts &= starts.wrapping_sub(1);
+            }
+            pop_start = true;
+            let Some(value) = self.number(start, end) else {
+                return false;
+            };
+            // A block holds at most 32 numbers, and `out` has room for 64.
+            if let Some(slot) = out.get_mut(n) {
+                *slot = value;
+            }
+            n += 1;
+        }
+        sink.len += n;
+        // At most one start is left: that of a number running into the next block.
+        if starts != 0 {
+            self.start = b.base + starts.trailing_zeros() as usize;
+        }
+        self.prev_digits = b.digits;
+        self.prev_comma = b.commas >> 63;
+        self.prev_newline = b.newlines >> 63;
+        true
+    }
+
+    /// Reads the number in `start..end`.
+    #[inline(always)]
+    fn number(&self, start: usize, end: usize) -> Option<u64> {
+        let len = end.wrapping_sub(start);
+        if len <= 8 && end >= 8 {
+            let word = u64::from_le_bytes(self.bytes.get(end - 8..end)?.try_into().ok()?);
+            Some(eight_digits(word & (u64::MAX << (8 * (8 - len)))))
+        } else {
+            self.long_number(start, end)
+        }
+    }
+
+    /// A number of 9 or more digits, or one too near the start of the input to read a whole
+    /// word before its end.
+    #[cold]
+    fn long_number(&self, start: usize, end: usize) -> Option<u64> {
+        let digits = self.bytes.get(start..end)?;
+        if digits.is_empty() || digits.len() > 19 {
+            return None;
+        }
+        Some(digits.iter().fold(0u64, |v, &d| v * 10 + u64::from(d.wrapping_sub(b'0'))))
+    }
+
+    /// Emits the number that runs to the end of the input, if any, and checks the ending.
+    fn finish(&mut self, sink: &mut Sink) -> bool {
+        let end = self.bytes.len();
+        match self.bytes.last() {
+            None | Some(b',') => false,
+            Some(b) if b.is_ascii_digit() => {
+                let (Some(out), Some(value)) = (sink.spare(), self.number(self.start, end)) else {
+                    return false;
+                };
+                out[0] = value;
+                sink.len += 1;
+                true
+            }
+            Some(_) => true,
+        }
+    }
+}
+
+/// Classifies 64 bytes into digit, comma and newline masks.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn classify(bytes: &[u8]) -> (u64, u64, u64) {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    assert!(bytes.len() >= 64);
+    let (mut digits, mut commas, mut newlines) = (0u64, 0u64, 0u64);
+    // SAFETY: SSE2 is part of x86_64; the four 16-byte loads are within the 64 bytes
+    // asserted above (unaligned loads).
+    unsafe {
+        let below_zero = _mm_set1_epi8((b'0' - 1) as i8);
+        let above_nine = _mm_set1_epi8((b'9' + 1) as i8);
+        let comma = _mm_set1_epi8(b',' as i8);
+        let newline = _mm_set1_epi8(b'\n' as i8);
+        for lane in 0..4 {
+            let v = _mm_loadu_si128(bytes.as_ptr().add(lane * 16).cast::<__m128i>());
+            // Signed compares: bytes of 0x80 and above are negative, so never digits.
+            let is_digit = _mm_and_si128(_mm_cmpgt_epi8(v, below_zero), _mm_cmpgt_epi8(above_nine, v));
+            let shift = lane * 16;
+            digits |= u64::from(_mm_movemask_epi8(is_digit) as u16) << shift;
+            commas |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)) as u16) << shift;
+            newlines |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, newline)) as u16) << shift;
+        }
+    }
+    (digits, commas, newlines)
+}
+
+/// Classifies 64 bytes into digit, comma and newline masks.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn classify(bytes: &[u8]) -> (u64, u64, u64) {
+    let (mut digits, mut commas, mut newlines) = (0u64, 0u64, 0u64);
+    for (i, &b) in bytes[..64].iter().enumerate() {
+        digits |= u64::from(b.is_ascii_digit()) << i;
+        commas |= u64::from(b == b',') << i;
+        newlines |= u64::from(b == b'\n') << i;
+    }
+    (digits, commas, newlines)
+}
+
+/// The value of up to 8 ASCII digits in `word`, right-aligned (the last digit in the highest
+/// byte, zero bytes below the first digit).
+#[inline(always)]
+fn eight_digits(word: u64) -> u64 {
+    let v = word & 0x0F0F_0F0F_0F0F_0F0F;
+    let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    v.wrapping_mul(10000).wrapping_add(v >> 32) & 0xFFFF_FFFF
+}
+
+/// Buffered values, spread over the columns a batch of rows at a time.
+struct Sink {
+    buf: [u64; BATCH + 64],
+    len: usize,
+    /// Flush once this many values are buffered (a whole number of rows).
+    flush_at: usize,
+    /// Rows written to the columns so far.
+    row: usize,
+    stride: usize,
+    /// Cleared when a value does not fit its column.
+    fits: bool,
+}
+
+impl Sink {
+    /// Room for the numbers of one block (at most 32; a flush follows every block that
+    /// reaches `flush_at`, at most [`BATCH`], so there is always room).
+    #[inline(always)]
+    fn spare(&mut self) -> Option<&mut [u64; 64]> {
+        self.buf.get_mut(self.len..self.len + 64)?.try_into().ok()
+    }
+
+    /// Writes the first `rows` buffered rows to the columns and keeps the rest.
+    fn flush(&mut self, slots: &mut [Slot<'_>], rows: usize) {
+        let stride = self.stride;
+        let values = &self.buf[..rows * stride];
+        let first = self.row;
+        let Some(last) = first.checked_add(rows) else {
+            self.fits = false;
+            return;
+        };
+        for (column, slot) in slots.iter_mut().enumerate() {
+            let field = values.iter().skip(column).step_by(stride);
+            let fits = match slot {
+                Slot::U8(s) => match s.get_mut(first..last) {
+                    Some(out) => {
+                        let mut high = 0u64;
+                        for (o, &v) in out.iter_mut().zip(field) {
+                            high |= v;
+                            o.write(v as u8);
+                        }
+                        high <= u64::from(u8::MAX)
+                    }
+                    None => false,
+                },
+                Slot::U32(s) => match s.get_mut(first..last) {
+                    Some(out) => {
+                        let mut high = 0u64;
+                        for (o, &v) in out.iter_mut().zip(field) {
+                            high |= v;
+                            o.write(v as u32);
+                        }
+                        high <= u64::from(u32::MAX)
+                    }
+                    None => false,
+                },
+                Slot::U64(s) => match s.get_mut(first..last) {
+                    Some(out) => {
+                        for (o, &v) in out.iter_mut().zip(field) {
+                            o.write(v);
+                        }
+                        true
+                    }
+                    None => false,
+                },
+                Slot::U32Wide(s, wide) => match s.get_mut(first..last) {
+                    Some(out) => {
+                        for (r, (o, &v)) in out.iter_mut().zip(field).enumerate() {
+                            if v >= u64::from(u32::MAX) {
+                                wide.push((first + r, v));
+                                o.write(u32::MAX);
+                            } else {
+                                o.write(v as u32);
+                            }
+                        }
+                        true
+                    }
+                    None => false,
+                },
+                Slot::Skip => true,
+            };
+            self.fits &= fits;
+        }
+        self.row = last;
+        let used = rows * stride;
+        self.buf.copy_within(used..self.len, 0);
+        self.len -= used;
+    }
+}
