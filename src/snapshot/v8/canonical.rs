@@ -4,10 +4,10 @@
 //!
 //! Instead of walking the bytes number by number (each step waiting for the previous one to
 //! find its end), 64 bytes at a time are classified into digit, comma and newline bit masks.
-//! The layout is checked on the masks, the end of every number is a set bit, and each number
-//! is read from the eight bytes before its end, independently of the others. Values go into
-//! a small row-aligned buffer that is then spread over the typed columns, one column at a
-//! time.
+//! The layout is checked on the masks, and the starts and ends of the numbers are set bits.
+//! Each number's digits are taken as one word from its start, independently of the others,
+//! into a small buffer; a batch of words is then turned into values in bulk (vectorized) and
+//! spread over the typed columns, one column at a time.
 //!
 //! Anything outside that layout (other whitespace, a missing number, a value too large for
 //! its column, more than 19 digits) makes [`parse_canonical`] give up; the caller then parses
@@ -22,13 +22,46 @@ const BATCH: usize = 1024;
 /// when `bytes` is not in the canonical layout or a value does not fit its column; the
 /// slots may then hold partial output and must be written again by the exact parser.
 pub(super) fn parse_canonical(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("bmi1")
+        && std::arch::is_x86_feature_detected!("bmi2")
+        && std::arch::is_x86_feature_detected!("avx2")
+    {
+        // SAFETY: the CPU has the features the function is compiled for.
+        return unsafe { parse_canonical_avx2(bytes, rows, slots) };
+    }
+    parse_canonical_with(bytes, rows, slots)
+}
+
+/// [`parse_canonical`] compiled for CPUs with AVX2 and the bit-manipulation instructions: the
+/// words of digits are read four at a time, lowest set bits are cleared in one step, and
+/// shifts take their count from any register.
+///
+/// # Safety
+/// The CPU must support AVX2, BMI1 and BMI2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "bmi1,bmi2,avx2")]
+unsafe fn parse_canonical_avx2(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> bool {
+    parse_canonical_with(bytes, rows, slots)
+}
+
+#[inline(always)]
+fn parse_canonical_with(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> bool {
     let stride = slots.len();
     let total = rows * stride;
     if stride == 0 || stride > BATCH || total == 0 {
         return false;
     }
     let batch_rows = BATCH / stride;
-    let mut sink = Sink { buf: [0; BATCH + 64], len: 0, flush_at: batch_rows * stride, row: 0, stride, fits: true };
+    let mut sink = Sink {
+        buf: [0; BATCH + 64],
+        len: 0,
+        long: Vec::new(),
+        flush_at: batch_rows * stride,
+        row: 0,
+        stride,
+        fits: true,
+    };
     let mut scan = Scanner::new(bytes);
     while let Some(block) = scan.next_block() {
         if !scan.emit_block(block, &mut sink) {
@@ -78,6 +111,7 @@ impl<'a> Scanner<'a> {
         Self { bytes, next: 0, prev_digits: 0, prev_comma: 1, prev_newline: 0, start: 0 }
     }
 
+    #[inline(always)]
     fn next_block(&mut self) -> Option<Block> {
         let base = self.next;
         let rest = self.bytes.get(base..)?;
@@ -120,10 +154,14 @@ impl<'a> Scanner<'a> {
         let mut ends = after_digit & !b.digits & b.valid;
         let mut start = self.start;
         let mut pop_start = carry_digit == 0;
-        let Some(out) = sink.spare() else {
+        let Sink { buf, len: buffered, long, .. } = sink;
+        let Some(out) = buf.get_mut(*buffered..*buffered + 64).and_then(|o| <&mut [u64; 64]>::try_from(o).ok()) else {
             return false;
         };
         let mut n = 0usize;
+        // Every number that starts before the block's end can be read as a whole word when the
+        // input goes on for 8 bytes after the block.
+        let whole_words = b.base + 72 <= self.bytes.len();
         while ends != 0 {
             let end = b.base + ends.trailing_zeros() as usize;
             ends &= ends - 1;
@@ -132,16 +170,24 @@ impl<'a> Scanner<'a> {
                 starts &= starts.wrapping_sub(1);
             }
             pop_start = true;
-            let Some(value) = self.number(start, end) else {
-                return false;
+            let len = end - start;
+            let digits = if whole_words && len <= 8 {
+                // SAFETY: `start < b.base + 64`, so `start + 8 <= self.bytes.len()`.
+                let word = unsafe { self.bytes.as_ptr().add(start).cast::<u64>().read_unaligned() };
+                // Little-endian: the digits move to the top bytes, the bytes after them fall off.
+                u64::from_le(word) << (8 * (8 - len))
+            } else {
+                match self.long_number(start, end) {
+                    Some(value) => long.push((*buffered + n, value)),
+                    None => return false,
+                }
+                0
             };
             // A block holds at most 32 numbers, and `out` has room for 64.
-            if let Some(slot) = out.get_mut(n) {
-                *slot = value;
-            }
+            out[n & 63] = digits;
             n += 1;
         }
-        sink.len += n;
+        *buffered += n;
         // At most one start is left: that of a number running into the next block.
         if starts != 0 {
             self.start = b.base + starts.trailing_zeros() as usize;
@@ -152,20 +198,8 @@ impl<'a> Scanner<'a> {
         true
     }
 
-    /// Reads the number in `start..end`.
-    #[inline(always)]
-    fn number(&self, start: usize, end: usize) -> Option<u64> {
-        let len = end.wrapping_sub(start);
-        if len <= 8 && end >= 8 {
-            let word = u64::from_le_bytes(self.bytes.get(end - 8..end)?.try_into().ok()?);
-            Some(eight_digits(word & (u64::MAX << (8 * (8 - len)))))
-        } else {
-            self.long_number(start, end)
-        }
-    }
-
-    /// A number of 9 or more digits, or one too near the start of the input to read a whole
-    /// word before its end.
+    /// The value of a number of 9 or more digits, or of one too near the end of the input to
+    /// read a whole word from its start.
     #[cold]
     fn long_number(&self, start: usize, end: usize) -> Option<u64> {
         let digits = self.bytes.get(start..end)?;
@@ -180,14 +214,10 @@ impl<'a> Scanner<'a> {
         let end = self.bytes.len();
         match self.bytes.last() {
             None | Some(b',') => false,
-            Some(b) if b.is_ascii_digit() => {
-                let (Some(out), Some(value)) = (sink.spare(), self.number(self.start, end)) else {
-                    return false;
-                };
-                out[0] = value;
-                sink.len += 1;
-                true
-            }
+            Some(b) if b.is_ascii_digit() => match self.long_number(self.start, end) {
+                Some(value) => sink.push_value(value),
+                None => false,
+            },
             Some(_) => true,
         }
     }
@@ -245,10 +275,14 @@ fn eight_digits(word: u64) -> u64 {
     v.wrapping_mul(10000).wrapping_add(v >> 32) & 0xFFFF_FFFF
 }
 
-/// Buffered values, spread over the columns a batch of rows at a time.
+/// Buffered numbers, read and spread over the columns a batch of rows at a time.
 struct Sink {
+    /// Numbers of up to 8 digits as words of digits (see [`eight_digits`]), read in bulk when
+    /// flushed; the others as 0, with their values in `long`.
     buf: [u64; BATCH + 64],
     len: usize,
+    /// Values of the numbers with more than 8 digits, by position in `buf`.
+    long: Vec<(usize, u64)>,
     /// Flush once this many values are buffered (a whole number of rows).
     flush_at: usize,
     /// Rows written to the columns so far.
@@ -259,24 +293,44 @@ struct Sink {
 }
 
 impl Sink {
-    /// Room for the numbers of one block (at most 32; a flush follows every block that
-    /// reaches `flush_at`, at most [`BATCH`], so there is always room).
-    #[inline(always)]
-    fn spare(&mut self) -> Option<&mut [u64; 64]> {
-        self.buf.get_mut(self.len..self.len + 64)?.try_into().ok()
+    /// Buffers a value that is already read (not a word of digits).
+    fn push_value(&mut self, value: u64) -> bool {
+        match self.buf.get_mut(self.len) {
+            Some(slot) => {
+                *slot = 0;
+                self.long.push((self.len, value));
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Writes the first `rows` buffered rows to the columns and keeps the rest.
+    #[inline(always)]
     fn flush(&mut self, slots: &mut [Slot<'_>], rows: usize) {
         let stride = self.stride;
-        let values = &self.buf[..rows * stride];
+        let used = rows * stride;
+        for word in &mut self.buf[..used] {
+            *word = eight_digits(*word);
+        }
+        for &(at, value) in &self.long {
+            if let Some(slot) = self.buf[..used].get_mut(at) {
+                *slot = value;
+            }
+        }
+        self.long.retain_mut(|(at, _)| {
+            *at = at.wrapping_sub(used);
+            *at < BATCH + 64
+        });
+        let values = &self.buf[..used];
         let first = self.row;
         let Some(last) = first.checked_add(rows) else {
             self.fits = false;
             return;
         };
         for (column, slot) in slots.iter_mut().enumerate() {
-            let field = values.iter().skip(column).step_by(stride);
+            let field = values.chunks_exact(stride).map(|row| &row[column]);
             let fits = match slot {
                 Slot::U8(s) => match s.get_mut(first..last) {
                     Some(out) => {
@@ -328,8 +382,76 @@ impl Sink {
             self.fits &= fits;
         }
         self.row = last;
-        let used = rows * stride;
         self.buf.copy_within(used..self.len, 0);
         self.len -= used;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::mem::MaybeUninit;
+
+    use super::*;
+
+    /// Rows of (u8, u32, wide u32, u64) fields with values of every length, in V8's layout.
+    fn sample(rows: usize, seed: u64) -> (String, Vec<[u64; 4]>) {
+        let mut state = seed;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let values: Vec<[u64; 4]> = (0..rows)
+            .map(|_| {
+                let digits = 1 + (next() % 19) as u32;
+                [next() % 256, next() % (1 << 32), next() % 10u64.pow(digits), next() % 1000]
+            })
+            .collect();
+        let text = values
+            .iter()
+            .map(|row| row.iter().map(u64::to_string).collect::<Vec<_>>().join(","))
+            .collect::<Vec<_>>()
+            .join("\n,");
+        (text, values)
+    }
+
+    /// Parses `text` with `parse` into four columns, or `None` when it gives up.
+    fn columns(
+        text: &str,
+        rows: usize,
+        parse: impl Fn(&[u8], usize, &mut [Slot<'_>]) -> bool,
+    ) -> Option<Vec<[u64; 4]>> {
+        let mut a = vec![MaybeUninit::<u8>::uninit(); rows];
+        let mut b = vec![MaybeUninit::<u32>::uninit(); rows];
+        let mut c = vec![MaybeUninit::<u32>::uninit(); rows];
+        let mut d = vec![MaybeUninit::<u64>::uninit(); rows];
+        let mut slots = [Slot::U8(&mut a), Slot::U32(&mut b), Slot::U32Wide(&mut c, Vec::new()), Slot::U64(&mut d)];
+        if !parse(text.as_bytes(), rows, &mut slots) {
+            return None;
+        }
+        let Slot::U32Wide(_, wide) = &slots[2] else { unreachable!() };
+        let wide: std::collections::HashMap<usize, u64> = wide.iter().copied().collect();
+        // SAFETY: a successful parse writes every row of every column.
+        let rows = (0..rows).map(|r| unsafe {
+            let third = c[r].assume_init();
+            let third = if third == u32::MAX { wide[&r] } else { u64::from(third) };
+            [u64::from(a[r].assume_init()), u64::from(b[r].assume_init()), third, d[r].assume_init()]
+        });
+        Some(rows.collect())
+    }
+
+    #[test]
+    fn both_builds_read_every_value_and_give_up_on_values_too_wide() {
+        for (rows, seed) in [(1, 1), (2, 2), (7, 3), (300, 4), (5_000, 5)] {
+            let (text, values) = sample(rows, seed);
+            assert_eq!(columns(&text, rows, parse_canonical_with), Some(values.clone()), "{rows} rows");
+            assert_eq!(columns(&text, rows, parse_canonical), Some(values), "{rows} rows");
+            // A byte column given 256, and one row too many.
+            let too_wide = text.replacen(&format!("{}", sample(rows, seed).1[0][0]), "256", 1);
+            assert_eq!(columns(&too_wide, rows, parse_canonical_with), None);
+            assert_eq!(columns(&too_wide, rows, parse_canonical), None);
+            assert_eq!(columns(&format!("{text}\n,1,2,3,4"), rows, parse_canonical), None);
+        }
     }
 }

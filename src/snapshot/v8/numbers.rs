@@ -120,12 +120,22 @@ struct BlockCounts {
 }
 
 impl BlockCounts {
-    fn new(data: &[u8]) -> Self {
+    /// Finds the first `]` in `data` and counts the commas before it (or in all of `data`
+    /// when there is none), in parallel blocks: this pass is the first to touch each newly
+    /// read part of the input, so it should not run on one thread.
+    fn scan(data: &[u8]) -> (Option<usize>, Self) {
         let parts = if data.len() < PARALLEL_MIN_BYTES { 1 } else { rayon::current_num_threads() * 4 };
         let block = data.len().div_ceil(parts).max(1);
-        let counts =
-            if parts == 1 { vec![count_commas(data)] } else { data.par_chunks(block).map(count_commas).collect() };
-        Self { block, counts }
+        let per_block: Vec<(usize, Option<usize>)> = if parts == 1 {
+            vec![commas_until_bracket(data)]
+        } else {
+            data.par_chunks(block).map(commas_until_bracket).collect()
+        };
+        let close = per_block.iter().enumerate().find_map(|(b, &(_, at))| at.map(|at| b * block + at));
+        // Blocks after the one with the bracket are out of scope.
+        let in_scope = per_block.iter().position(|&(_, at)| at.is_some()).map_or(per_block.len(), |b| b + 1);
+        let counts = per_block[..in_scope].iter().map(|&(count, _)| count).collect();
+        (close, Self { block, counts })
     }
 
     fn total(&self) -> usize {
@@ -169,9 +179,8 @@ pub fn parse_rows(
         }
         let data = input.available();
         let available = data.len();
-        let close = memchr::memchr(b']', data);
+        let (close, counts) = BlockCounts::scan(data);
         let scope = &data[..close.unwrap_or(data.len())];
-        let counts = BlockCounts::new(scope);
         let commas = counts.total();
         let (region_len, rows, last) = match close {
             Some(end) => {
@@ -242,6 +251,21 @@ fn reserve_rows(input: &Input, columns: &mut [Column<'_>], expected_rows: u64) {
 #[inline]
 fn count_commas(bytes: &[u8]) -> usize {
     bytes.chunks(255).map(|c| usize::from(c.iter().fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b','))))).sum()
+}
+
+/// The commas before the first `]` of `bytes`, and where that `]` is.
+fn commas_until_bracket(bytes: &[u8]) -> (usize, Option<usize>) {
+    let mut commas = 0;
+    for (i, chunk) in bytes.chunks(255).enumerate() {
+        let (count, bracket) =
+            chunk.iter().fold((0u8, false), |(n, seen), &b| (n.wrapping_add(u8::from(b == b',')), seen | (b == b']')));
+        if bracket {
+            let at = memchr::memchr(b']', chunk).unwrap_or(chunk.len());
+            return (commas + count_commas(&chunk[..at]), Some(i * 255 + at));
+        }
+        commas += usize::from(count);
+    }
+    (commas, None)
 }
 
 /// Position of the `n`-th comma (0-based), or `bytes.len()` if there are not that many.
