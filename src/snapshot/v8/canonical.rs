@@ -30,7 +30,7 @@ pub(super) fn parse_canonical(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>])
         // SAFETY: the CPU has the features the function is compiled for.
         return unsafe { parse_canonical_avx2(bytes, rows, slots) };
     }
-    parse_canonical_with(bytes, rows, slots)
+    parse_canonical_with::<false>(bytes, rows, slots)
 }
 
 /// [`parse_canonical`] compiled for CPUs with AVX2 and the bit-manipulation instructions: the
@@ -42,11 +42,12 @@ pub(super) fn parse_canonical(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>])
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "bmi1,bmi2,avx2")]
 unsafe fn parse_canonical_avx2(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> bool {
-    parse_canonical_with(bytes, rows, slots)
+    parse_canonical_with::<true>(bytes, rows, slots)
 }
 
+/// The parser; `AVX2` says the CPU has AVX2 (the caller is compiled for it).
 #[inline(always)]
-fn parse_canonical_with(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> bool {
+fn parse_canonical_with<const AVX2: bool>(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> bool {
     let stride = slots.len();
     let total = rows * stride;
     if stride == 0 || stride > BATCH || total == 0 {
@@ -68,14 +69,14 @@ fn parse_canonical_with(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> bo
             return false;
         }
         if sink.len >= sink.flush_at {
-            sink.flush(slots, batch_rows);
+            sink.flush::<AVX2>(slots, batch_rows);
         }
     }
     if !scan.finish(&mut sink) {
         return false;
     }
     let rows_left = sink.len / stride;
-    sink.flush(slots, rows_left);
+    sink.flush::<AVX2>(slots, rows_left);
     sink.fits && sink.len == 0 && sink.row == rows
 }
 
@@ -275,6 +276,54 @@ fn eight_digits(word: u64) -> u64 {
     v.wrapping_mul(10000).wrapping_add(v >> 32) & 0xFFFF_FFFF
 }
 
+/// Replaces words of digits (see [`eight_digits`]) by their values.
+#[inline(always)]
+fn read_words<const AVX2: bool>(words: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        // SAFETY: `AVX2` is true only in code compiled for, and run on, CPUs with AVX2.
+        unsafe { read_words_avx2(words) };
+        return;
+    }
+    for word in words {
+        *word = eight_digits(*word);
+    }
+}
+
+/// [`read_words`], four words at a time: digit pairs, then quadruples, then octets are
+/// combined by multiply-adds.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn read_words_avx2(words: &mut [u64]) {
+    use std::arch::x86_64::{
+        __m256i, _mm256_add_epi64, _mm256_and_si256, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_maddubs_epi16,
+        _mm256_mul_epu32, _mm256_set1_epi8, _mm256_set1_epi16, _mm256_set1_epi32, _mm256_set1_epi64x,
+        _mm256_srli_epi64, _mm256_storeu_si256,
+    };
+    let mut chunks = words.chunks_exact_mut(4);
+    for chunk in &mut chunks {
+        // SAFETY: `chunk` is 4 words (32 bytes); unaligned loads and stores.
+        unsafe {
+            let v = _mm256_loadu_si256(chunk.as_ptr().cast::<__m256i>());
+            let digits = _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
+            // Bytes d0 d1 (d0 first, the more significant) -> 10 * d0 + d1 in 16 bits.
+            let pairs = _mm256_maddubs_epi16(digits, _mm256_set1_epi16(0x010A));
+            // 16-bit pairs -> 100 * p0 + p1 in 32 bits.
+            let quads = _mm256_madd_epi16(pairs, _mm256_set1_epi32(0x0001_0064));
+            // 32-bit pairs -> 10000 * q0 + q1 in 64 bits.
+            let high = _mm256_mul_epu32(quads, _mm256_set1_epi64x(10_000));
+            let value = _mm256_add_epi64(high, _mm256_srli_epi64(quads, 32));
+            _mm256_storeu_si256(chunk.as_mut_ptr().cast::<__m256i>(), value);
+        }
+    }
+    for word in chunks.into_remainder() {
+        *word = eight_digits(*word);
+    }
+}
+
 /// Buffered numbers, read and spread over the columns a batch of rows at a time.
 struct Sink {
     /// Numbers of up to 8 digits as words of digits (see [`eight_digits`]), read in bulk when
@@ -308,12 +357,10 @@ impl Sink {
 
     /// Writes the first `rows` buffered rows to the columns and keeps the rest.
     #[inline(always)]
-    fn flush(&mut self, slots: &mut [Slot<'_>], rows: usize) {
+    fn flush<const AVX2: bool>(&mut self, slots: &mut [Slot<'_>], rows: usize) {
         let stride = self.stride;
         let used = rows * stride;
-        for word in &mut self.buf[..used] {
-            *word = eight_digits(*word);
-        }
+        read_words::<AVX2>(&mut self.buf[..used]);
         for &(at, value) in &self.long {
             if let Some(slot) = self.buf[..used].get_mut(at) {
                 *slot = value;
@@ -445,11 +492,11 @@ mod tests {
     fn both_builds_read_every_value_and_give_up_on_values_too_wide() {
         for (rows, seed) in [(1, 1), (2, 2), (7, 3), (300, 4), (5_000, 5)] {
             let (text, values) = sample(rows, seed);
-            assert_eq!(columns(&text, rows, parse_canonical_with), Some(values.clone()), "{rows} rows");
+            assert_eq!(columns(&text, rows, parse_canonical_with::<false>), Some(values.clone()), "{rows} rows");
             assert_eq!(columns(&text, rows, parse_canonical), Some(values), "{rows} rows");
             // A byte column given 256, and one row too many.
             let too_wide = text.replacen(&format!("{}", sample(rows, seed).1[0][0]), "256", 1);
-            assert_eq!(columns(&too_wide, rows, parse_canonical_with), None);
+            assert_eq!(columns(&too_wide, rows, parse_canonical_with::<false>), None);
             assert_eq!(columns(&too_wide, rows, parse_canonical), None);
             assert_eq!(columns(&format!("{text}\n,1,2,3,4"), rows, parse_canonical), None);
         }
