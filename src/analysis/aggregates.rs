@@ -159,41 +159,60 @@ pub fn aggregates_by(
     // Each block of nodes is classed in parallel into rows of its own, in first-seen order;
     // `key_index_of_node` first holds block-local row numbers.
     let mut key_index_of_node: Vec<u32> = vec![u32::MAX; graph.node_count()];
+    let packed_count = classes.packed_count();
     let blocks: Vec<Vec<LocalRow>> = key_index_of_node
         .par_chunks_mut(ROW_BLOCK)
         .enumerate()
-        .map(|(block, local_index)| {
-            let start = (block * ROW_BLOCK) as u32;
-            let mut rows: Vec<LocalRow> = Vec::new();
-            let mut row_of_key: FxHashMap<RowKey, u32> = FxHashMap::default();
-            for (offset, slot) in local_index.iter_mut().enumerate() {
-                let v = start + offset as u32;
-                let self_size = analysis.self_sizes[v as usize];
-                if self_size == 0 || !passes(v) {
-                    continue;
+        .map_init(
+            // Per thread: the block-local row of each class (of rows without a location),
+            // reset after each block.
+            || vec![u32::MAX; packed_count],
+            |row_of_class, (block, local_index)| {
+                let start = (block * ROW_BLOCK) as u32;
+                let mut rows: Vec<LocalRow> = Vec::new();
+                let mut row_of_located: FxHashMap<RowKey, u32> = FxHashMap::default();
+                for (offset, slot) in local_index.iter_mut().enumerate() {
+                    let v = start + offset as u32;
+                    let self_size = analysis.self_sizes[v as usize];
+                    if self_size == 0 || !passes(v) {
+                        continue;
+                    }
+                    let class = classes.packed_class(v);
+                    let located = (graph.node_type(v) == object && has_location.get(v as usize))
+                        .then(|| location_of.get(&v))
+                        .flatten();
+                    let distance = analysis.distance[v as usize];
+                    let mut new_row = |key: RowKey| {
+                        rows.push(LocalRow { key, count: 0, self_size: 0, distance, nodes: Vec::new() });
+                        (rows.len() - 1) as u32
+                    };
+                    let i = match located {
+                        Some(&(script_id, line, column)) => *row_of_located
+                            .entry(RowKey::Located(script_id, line, column, class))
+                            .or_insert_with_key(|&key| new_row(key)),
+                        None => {
+                            let row = &mut row_of_class[class as usize];
+                            if *row == u32::MAX {
+                                *row = new_row(RowKey::Class(class));
+                            }
+                            *row
+                        }
+                    };
+                    let row = &mut rows[i as usize];
+                    row.count += 1;
+                    row.self_size += self_size;
+                    row.distance = row.distance.min(distance);
+                    row.nodes.push(v);
+                    *slot = i;
                 }
-                let class = classes.packed_class(v);
-                let key = match (graph.node_type(v) == object && has_location.get(v as usize))
-                    .then(|| location_of.get(&v))
-                    .flatten()
-                {
-                    Some(&(script_id, line, column)) => RowKey::Located(script_id, line, column, class),
-                    None => RowKey::Class(class),
-                };
-                let distance = analysis.distance[v as usize];
-                let i = *row_of_key.entry(key).or_insert_with(|| {
-                    rows.push(LocalRow { key, count: 0, self_size: 0, distance, nodes: Vec::new() });
-                    (rows.len() - 1) as u32
-                });
-                let row = &mut rows[i as usize];
-                row.count += 1;
-                row.self_size += self_size;
-                row.distance = row.distance.min(distance);
-                row.nodes.push(v);
-                *slot = i;
-            }
-            rows
-        })
+                for row in &rows {
+                    if let RowKey::Class(class) = row.key {
+                        row_of_class[class as usize] = u32::MAX;
+                    }
+                }
+                rows
+            },
+        )
         .collect();
     // Merge the blocks in node order, so rows keep their first-seen order. Located rows are
     // keyed by class *text*, as DevTools keys them, so a new (location, class) pair is first
@@ -202,6 +221,8 @@ pub fn aggregates_by(
     let mut located_by_id: FxHashMap<(u32, u32, u32, u32), usize> = FxHashMap::default();
     let mut located: FxHashMap<LocatedKey, usize> = FxHashMap::default();
     let mut rows: Vec<ClassAggregate> = Vec::new();
+    // Each row's nodes, as the lists of the blocks it has nodes in (joined at the end).
+    let mut node_lists: Vec<Vec<Vec<u32>>> = Vec::new();
     let mut global_of_local: Vec<Vec<u32>> = Vec::with_capacity(blocks.len());
     for block in blocks {
         let mut mapping = Vec::with_capacity(block.len());
@@ -232,7 +253,7 @@ pub fn aggregates_by(
                     row.count += local.count;
                     row.self_size += local.self_size;
                     row.distance = row.distance.min(local.distance);
-                    row.nodes.extend_from_slice(&local.nodes);
+                    node_lists[i].push(local.nodes);
                     i
                 }
                 None => {
@@ -256,8 +277,9 @@ pub fn aggregates_by(
                         self_size: local.self_size,
                         retained_size: 0,
                         distance: local.distance,
-                        nodes: local.nodes,
+                        nodes: Vec::new(),
                     });
+                    node_lists.push(vec![local.nodes]);
                     i
                 }
             };
@@ -289,6 +311,9 @@ pub fn aggregates_by(
     } else {
         walk.split(root, vec![false; walk.row_count], 0)
     };
+    rows.par_iter_mut().zip(node_lists).for_each(|(row, mut lists)| {
+        row.nodes = if lists.len() == 1 { lists.pop().unwrap_or_default() } else { lists.concat() };
+    });
     for (row, sum) in rows.iter_mut().zip(sums) {
         row.retained_size = sum;
     }
