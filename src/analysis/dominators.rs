@@ -135,6 +135,17 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
         if w % 65_536 == 0 && cancelled() {
             return None;
         }
+        // The nodes ahead (in reverse preorder) are scattered: fetch their retainer ranges,
+        // then their first retainer slots, a few nodes early.
+        if w > NODES_AHEAD {
+            let far = order[w - NODES_AHEAD] as usize;
+            prefetch(g.first_retainer, far);
+            prefetch(&is_orphan, far);
+            let near = order[w - NODES_AHEAD / 2] as usize;
+            if let Some(&slot) = g.first_retainer.get(near) {
+                prefetch(g.retainers, slot as usize);
+            }
+        }
         let node = order[w] as usize;
         if single_retainer.get(node) {
             semi[w] = parent[w];
@@ -233,6 +244,8 @@ fn eval(v: u32, forest: &mut [ForestEntry], stack: &mut Vec<u32>) -> u32 {
 
 /// How many of a newly reached node's children have their edge ranges fetched at once.
 const PREFETCH_CHILDREN: usize = 8;
+/// How many nodes ahead the semidominator pass fetches a node's retainer range.
+const NODES_AHEAD: usize = 16;
 /// How many retainer slots ahead a retainer's preorder number is fetched.
 const PREFETCH_FAR: usize = 16;
 /// How many retainer slots ahead a retainer's forest entry is fetched.
