@@ -23,6 +23,20 @@ const BATCH: usize = 1024;
 /// slots may then hold partial output and must be written again by the exact parser.
 pub(super) fn parse_canonical(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> bool {
     #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512vbmi2")
+        && std::arch::is_x86_feature_detected!("avx512vbmi")
+        && std::arch::is_x86_feature_detected!("avx512cd")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("popcnt")
+        && std::arch::is_x86_feature_detected!("bmi1")
+        && std::arch::is_x86_feature_detected!("bmi2")
+        && std::arch::is_x86_feature_detected!("avx2")
+    {
+        // SAFETY: the CPU has the features the function is compiled for.
+        return unsafe { parse_canonical_avx512(bytes, rows, slots) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("bmi1")
         && std::arch::is_x86_feature_detected!("bmi2")
         && std::arch::is_x86_feature_detected!("avx2")
@@ -30,7 +44,18 @@ pub(super) fn parse_canonical(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>])
         // SAFETY: the CPU has the features the function is compiled for.
         return unsafe { parse_canonical_avx2(bytes, rows, slots) };
     }
-    parse_canonical_with::<false>(bytes, rows, slots)
+    parse_canonical_with::<false, false>(bytes, rows, slots)
+}
+
+/// [`parse_canonical`] compiled for CPUs with AVX-512 byte permutes: the numbers of a block
+/// are gathered eight at a time (see [`super::canonical_avx512`]).
+///
+/// # Safety
+/// The CPU must support AVX-512 F, BW, CD, VBMI and VBMI2, AVX2, BMI1, BMI2 and POPCNT.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "bmi1,bmi2,popcnt,avx2,avx512f,avx512bw,avx512cd,avx512vbmi,avx512vbmi2")]
+unsafe fn parse_canonical_avx512(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> bool {
+    parse_canonical_with::<true, true>(bytes, rows, slots)
 }
 
 /// [`parse_canonical`] compiled for CPUs with AVX2 and the bit-manipulation instructions: the
@@ -42,12 +67,17 @@ pub(super) fn parse_canonical(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>])
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "bmi1,bmi2,avx2")]
 unsafe fn parse_canonical_avx2(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> bool {
-    parse_canonical_with::<true>(bytes, rows, slots)
+    parse_canonical_with::<true, false>(bytes, rows, slots)
 }
 
-/// The parser; `AVX2` says the CPU has AVX2 (the caller is compiled for it).
+/// The parser; `AVX2` and `AVX512` say the CPU has AVX2 and the AVX-512 byte permutes (the
+/// caller is compiled for them).
 #[inline(always)]
-fn parse_canonical_with<const AVX2: bool>(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> bool {
+fn parse_canonical_with<const AVX2: bool, const AVX512: bool>(
+    bytes: &[u8],
+    rows: usize,
+    slots: &mut [Slot<'_>],
+) -> bool {
     let stride = slots.len();
     let total = rows * stride;
     if stride == 0 || stride > BATCH || total == 0 {
@@ -64,19 +94,19 @@ fn parse_canonical_with<const AVX2: bool>(bytes: &[u8], rows: usize, slots: &mut
         fits: true,
     };
     let mut scan = Scanner::new(bytes);
-    while let Some(block) = scan.next_block() {
-        if !scan.emit_block(block, &mut sink) {
+    while let Some(block) = scan.next_block::<AVX512>() {
+        if !scan.emit_block::<AVX512>(block, &mut sink) {
             return false;
         }
         if sink.len >= sink.flush_at {
-            sink.flush::<AVX2>(slots, batch_rows);
+            sink.flush::<AVX2, AVX512>(slots, batch_rows);
         }
     }
     if !scan.finish(&mut sink) {
         return false;
     }
     let rows_left = sink.len / stride;
-    sink.flush::<AVX2>(slots, rows_left);
+    sink.flush::<AVX2, AVX512>(slots, rows_left);
     sink.fits && sink.len == 0 && sink.row == rows
 }
 
@@ -113,7 +143,7 @@ impl<'a> Scanner<'a> {
     }
 
     #[inline(always)]
-    fn next_block(&mut self) -> Option<Block> {
+    fn next_block<const AVX512: bool>(&mut self) -> Option<Block> {
         let base = self.next;
         let rest = self.bytes.get(base..)?;
         if rest.is_empty() {
@@ -121,6 +151,13 @@ impl<'a> Scanner<'a> {
         }
         self.next = base + 64;
         Some(if rest.len() >= 64 {
+            #[cfg(target_arch = "x86_64")]
+            if AVX512 {
+                // SAFETY: `AVX512` is true only in code compiled for, and run on, CPUs with
+                // AVX-512; `rest` has 64 bytes.
+                let (digits, commas, newlines) = unsafe { super::canonical_avx512::classify(rest[..64].as_ptr()) };
+                return Some(Block { digits, commas, newlines, valid: u64::MAX, base });
+            }
             let (digits, commas, newlines) = classify(&rest[..64]);
             Block { digits, commas, newlines, valid: u64::MAX, base }
         } else {
@@ -134,7 +171,7 @@ impl<'a> Scanner<'a> {
     /// Checks the block's layout and emits every number that ends in it. Returns `false` on
     /// anything outside the canonical layout.
     #[inline(always)]
-    fn emit_block(&mut self, b: Block, sink: &mut Sink) -> bool {
+    fn emit_block<const AVX512: bool>(&mut self, b: Block, sink: &mut Sink) -> bool {
         let carry_digit = self.prev_digits >> 63;
         let after_digit = (b.digits << 1) | carry_digit;
         let after_comma = (b.commas << 1) | self.prev_comma;
@@ -159,6 +196,24 @@ impl<'a> Scanner<'a> {
         let Some(out) = buf.get_mut(*buffered..*buffered + 64).and_then(|o| <&mut [u64; 64]>::try_from(o).ok()) else {
             return false;
         };
+        #[cfg(target_arch = "x86_64")]
+        if AVX512 && b.base + 72 <= self.bytes.len() {
+            let block = self.bytes[b.base..].as_ptr();
+            // SAFETY: `AVX512` is true only in code compiled for, and run on, CPUs with the
+            // features; the block's 64 bytes are in the input, and so are the 64 before it
+            // when `b.base >= 64`.
+            if let Some(count) = unsafe { super::canonical_avx512::block_words(block, b.base >= 64, ends, out) } {
+                *buffered += count;
+                // The last start is that of a number running into the next block, if any.
+                if starts != 0 {
+                    self.start = b.base + 63 - starts.leading_zeros() as usize;
+                }
+                self.prev_digits = b.digits;
+                self.prev_comma = b.commas >> 63;
+                self.prev_newline = b.newlines >> 63;
+                return true;
+            }
+        }
         let mut n = 0usize;
         // Every number that starts before the block's end can be read as a whole word when the
         // input goes on for 8 bytes after the block.
@@ -357,7 +412,7 @@ impl Sink {
 
     /// Writes the first `rows` buffered rows to the columns and keeps the rest.
     #[inline(always)]
-    fn flush<const AVX2: bool>(&mut self, slots: &mut [Slot<'_>], rows: usize) {
+    fn flush<const AVX2: bool, const AVX512: bool>(&mut self, slots: &mut [Slot<'_>], rows: usize) {
         let stride = self.stride;
         let used = rows * stride;
         read_words::<AVX2>(&mut self.buf[..used]);
@@ -488,17 +543,49 @@ mod tests {
         Some(rows.collect())
     }
 
+    /// One build of the parser.
+    type Build = fn(&[u8], usize, &mut [Slot<'_>]) -> bool;
+
+    /// Every build of the parser this CPU can run.
+    fn builds() -> Vec<(&'static str, Build)> {
+        let mut builds: Vec<(&'static str, Build)> =
+            vec![("portable", parse_canonical_with::<false, false>), ("best", parse_canonical)];
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("bmi1") && has!("bmi2") && has!("avx2") {
+                // SAFETY: the CPU has the features.
+                builds.push(("avx2", |b, r, s| unsafe { parse_canonical_avx2(b, r, s) }));
+            }
+            if has!("avx512vbmi2")
+                && has!("avx512vbmi")
+                && has!("avx512cd")
+                && has!("avx512bw")
+                && has!("avx512f")
+                && has!("popcnt")
+                && has!("bmi1")
+                && has!("bmi2")
+                && has!("avx2")
+            {
+                // SAFETY: the CPU has the features.
+                builds.push(("avx512", |b, r, s| unsafe { parse_canonical_avx512(b, r, s) }));
+            }
+        }
+        builds
+    }
+
     #[test]
-    fn both_builds_read_every_value_and_give_up_on_values_too_wide() {
+    fn every_build_reads_every_value_and_gives_up_on_values_too_wide() {
         for (rows, seed) in [(1, 1), (2, 2), (7, 3), (300, 4), (5_000, 5)] {
             let (text, values) = sample(rows, seed);
-            assert_eq!(columns(&text, rows, parse_canonical_with::<false>), Some(values.clone()), "{rows} rows");
-            assert_eq!(columns(&text, rows, parse_canonical), Some(values), "{rows} rows");
             // A byte column given 256, and one row too many.
-            let too_wide = text.replacen(&format!("{}", sample(rows, seed).1[0][0]), "256", 1);
-            assert_eq!(columns(&too_wide, rows, parse_canonical_with::<false>), None);
-            assert_eq!(columns(&too_wide, rows, parse_canonical), None);
-            assert_eq!(columns(&format!("{text}\n,1,2,3,4"), rows, parse_canonical), None);
+            let too_wide = text.replacen(&format!("{}", values[0][0]), "256", 1);
+            let too_long = format!("{text}\n,1,2,3,4");
+            for (build, parse) in builds() {
+                assert!(columns(&text, rows, parse) == Some(values.clone()), "{build} misread {rows} rows");
+                assert_eq!(columns(&too_wide, rows, parse), None, "{build}, {rows} rows");
+                assert_eq!(columns(&too_long, rows, parse), None, "{build}, {rows} rows");
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 //! unknown keys are skipped.
 
 mod canonical;
+mod canonical_avx512;
 mod header;
 mod numbers;
 mod skip;
