@@ -294,10 +294,9 @@ pub fn aggregates_by(
     });
     // Retained sizes: walk the dominator tree; a class is "open" inside the subtree of its
     // outermost counted object, and objects of an open class are not counted again.
-    let dominator_children = super::tree::DominatorChildren::new(&analysis.dominator, graph.root());
     let root = graph.root();
     let walk = ClassWalk {
-        children: &dominator_children,
+        children: &analysis.dominator_children,
         row_of: &key_index_of_node,
         retained: &analysis.retained,
         row_count: rows.len(),

@@ -24,6 +24,7 @@ pub mod tree;
 pub mod distances;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::error::ErrorKind;
 use crate::graph::HeapGraph;
@@ -33,6 +34,7 @@ use dom::DomState;
 use essential::WeakMapNames;
 use kinds::Kinds;
 use names::{ClassNames, NodeNames};
+use tree::DominatorChildren;
 pub use statistics::Statistics;
 
 /// Node flag: reachable from a user root over non-internal strong edges (DevTools' queriable).
@@ -56,6 +58,8 @@ pub struct Analysis {
     pub self_sizes: Vec<u64>,
     /// Each node's immediate dominator (the root's is itself).
     pub dominator: Vec<u32>,
+    /// The dominator tree as children lists (shared with the views that walk it).
+    pub dominator_children: Arc<DominatorChildren>,
     /// Retained sizes.
     pub retained: Vec<u64>,
     /// DevTools distances (see [`distances`]).
@@ -148,8 +152,9 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
     let dominators::Dominators { idom: dominator, preorder } = dominator.ok_or(ErrorKind::Cancelled)?;
     check(progress)?;
 
-    progress.phase(Phase::Analysis("retained sizes, statistics"), 1);
-    let (retained, statistics) = rayon::join(
+    progress.phase(Phase::Analysis("retained sizes, statistics, dominator tree"), 1);
+    // The retained sizes are one sequential pass; the rest is parallel and fills the other core.
+    let (retained, (statistics, dominator_children)) = rayon::join(
         || sizes::retained_sizes(&self_sizes, &dominator, &preorder, graph.root()),
         || {
             for (v, flag) in flags.iter_mut().enumerate() {
@@ -157,12 +162,27 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
                     *flag |= FLAG_DETACHED_DOM;
                 }
             }
-            statistics::compute(graph, &kinds, &names, &self_sizes)
+            rayon::join(
+                || statistics::compute(graph, &kinds, &names, &self_sizes),
+                || DominatorChildren::new(&dominator, graph.root()),
+            )
         },
     );
     debug_assert_eq!(statistics.total, retained[graph.root() as usize] + graph.meta.extra_native_bytes);
     drop(preorder);
-    Ok(Analysis { kinds, dom, flags, weak_maps, self_sizes, dominator, retained, distance, classes, statistics })
+    Ok(Analysis {
+        kinds,
+        dom,
+        flags,
+        weak_maps,
+        self_sizes,
+        dominator,
+        dominator_children: Arc::new(dominator_children),
+        retained,
+        distance,
+        classes,
+        statistics,
+    })
 }
 
 /// Queriable and page-object flags (spec §2.3) from the two reachability passes;

@@ -201,19 +201,16 @@ pub fn load(source: Source, progress: &SharedProgress, memory_check: bool) -> Re
     let (graph, mut phases) = result.map_err(|e| e.to_string())?;
     let timer = crate::progress::PhaseTimer::new(progress);
     let analysis = analyze(&graph, &timer).map_err(|kind| crate::Error::new(&name, kind).to_string())?;
-    // The children lists are a sequential pass: built beside the (parallel) class summary.
-    timer.phase(Phase::Analysis("summary, dominator tree"), 1);
-    let (summary, dominator_children) = rayon::join(
-        || aggregates(&graph, &analysis, None),
-        || DominatorChildren::new(&analysis.dominator, graph.root()),
-    );
+    timer.phase(Phase::Analysis("class summary"), 1);
+    let summary = aggregates(&graph, &analysis, None);
+    let dominator_children = Arc::clone(&analysis.dominator_children);
     phases.extend(timer.finish());
     Ok(Loaded {
         source,
         graph: Arc::new(graph),
         analysis: Arc::new(analysis),
         summary: Arc::new(summary),
-        dominator_children: Arc::new(dominator_children),
+        dominator_children,
         phases,
         took: started.elapsed(),
     })

@@ -15,7 +15,6 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::analysis::paths::{IgnoreSet, RetainerPath, devtools_chain, path_shape};
-use crate::analysis::tree::DominatorChildren;
 use crate::analysis::{Analysis, FLAG_DETACHED_DOM};
 use crate::graph::HeapGraph;
 
@@ -179,7 +178,7 @@ fn first_edge_from_root(graph: &HeapGraph, node: u32) -> Option<u32> {
 /// For each node of a cluster: true unless an object of the same cluster dominates it (then
 /// its retained size is already inside that object's).
 fn counted_once(graph: &HeapGraph, analysis: &Analysis, cluster_of: &[u32]) -> Vec<bool> {
-    let children = DominatorChildren::new(&analysis.dominator, graph.root());
+    let children = &analysis.dominator_children;
     let mut counted = vec![false; graph.node_count()];
     // Depth-first over the dominator tree, with the number of open objects per cluster.
     let mut open: HashMap<u32, u32> = HashMap::new();
