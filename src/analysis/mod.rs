@@ -34,8 +34,8 @@ use dom::DomState;
 use essential::WeakMapNames;
 use kinds::Kinds;
 use names::{ClassNames, NodeNames};
-use tree::DominatorChildren;
 pub use statistics::Statistics;
+use tree::DominatorChildren;
 
 /// Node flag: reachable from a user root over non-internal strong edges (DevTools' queriable).
 pub const FLAG_QUERIABLE: u8 = 1;

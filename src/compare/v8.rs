@@ -117,8 +117,22 @@ fn sorted_ids(graph: &HeapGraph) -> Vec<IdAndOrdinal> {
 }
 
 /// Counts the ids both graphs have, and those whose nodes agree on type and name, from both
-/// graphs' [`sorted_ids`].
+/// graphs' [`sorted_ids`]: a merge of the two lists, in parallel pieces of `a` (each with the
+/// part of `b` in its id range).
 fn common_ids(base: &HeapGraph, current: &HeapGraph, a: &[IdAndOrdinal], b: &[IdAndOrdinal]) -> (u64, u64) {
+    const PIECE: usize = 1 << 16;
+    a.par_chunks(PIECE)
+        .map(|piece| {
+            let (Some(first), Some(last)) = (piece.first(), piece.last()) else { return (0, 0) };
+            let from = b.partition_point(|x| x.id() < first.id());
+            let to = b.partition_point(|x| x.id() <= last.id());
+            merge_common(base, current, piece, &b[from..to])
+        })
+        .reduce(|| (0, 0), |x, y| (x.0 + y.0, x.1 + y.1))
+}
+
+/// [`common_ids`] of two sorted lists, sequentially.
+fn merge_common(base: &HeapGraph, current: &HeapGraph, a: &[IdAndOrdinal], b: &[IdAndOrdinal]) -> (u64, u64) {
     let (mut i, mut j) = (0, 0);
     let (mut common, mut agreeing) = (0u64, 0u64);
     while i < a.len() && j < b.len() {
@@ -212,6 +226,21 @@ pub fn compare(base: Side<'_>, current: Side<'_>) -> SnapshotDiff {
 
 /// One class's row from its aggregate and `(id, ordinal)` pairs in each snapshot; `None`
 /// when no object is new or deleted.
+/// Sorts nodes by `size`, largest first, then by ordinal; the sizes are looked up once, and a
+/// big class is sorted in parallel.
+fn sort_largest_first(nodes: &mut [u32], size: &[u64]) {
+    let mut keyed: Vec<(std::cmp::Reverse<u64>, u32)> =
+        nodes.iter().map(|&v| (std::cmp::Reverse(size[v as usize]), v)).collect();
+    if keyed.len() > 1 << 16 {
+        keyed.par_sort_unstable();
+    } else {
+        keyed.sort_unstable();
+    }
+    for (node, (_, v)) in nodes.iter_mut().zip(keyed) {
+        *node = v;
+    }
+}
+
 fn diff_class(
     base: Side<'_>,
     current: Side<'_>,
@@ -249,12 +278,8 @@ fn diff_class(
     }
     let alloc_size = new_objects.iter().map(|&v| current.analysis.self_sizes[v as usize]).sum();
     let freed_size = deleted_objects.iter().map(|&v| base.analysis.self_sizes[v as usize]).sum();
-    new_objects.sort_unstable_by(|&a, &b| {
-        current.analysis.retained[b as usize].cmp(&current.analysis.retained[a as usize]).then(a.cmp(&b))
-    });
-    deleted_objects.sort_unstable_by(|&a, &b| {
-        base.analysis.self_sizes[b as usize].cmp(&base.analysis.self_sizes[a as usize]).then(a.cmp(&b))
-    });
+    sort_largest_first(&mut new_objects, &current.analysis.retained);
+    sort_largest_first(&mut deleted_objects, &base.analysis.self_sizes);
     let name = match after {
         Some(row) => row.name.clone(),
         // A class only the base has is named by its highest-id object, with the base's own classes.
