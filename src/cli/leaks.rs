@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::load::{load_and_analyze, load_graph};
+use super::load::{load_and_analyze, load_ids_both};
 use crate::analysis::Analysis;
-use crate::compare::leaks::{Leaks, find_leaks_among, ids_not_in, sorted_ids};
+use crate::compare::leaks::{Leaks, find_leaks_among, ids_not_in};
 use crate::export::paths::{Step, steps};
 use crate::format::human_size;
 use crate::graph::HeapGraph;
@@ -17,8 +17,7 @@ use crate::graph::HeapGraph;
 /// A leaked-objects search of three V8 snapshots, loaded one after the other (only the ids of
 /// the first two are kept).
 pub fn search(baseline: &Path, target: &Path, final_path: &Path) -> anyhow::Result<(super::load::Analyzed, Leaks)> {
-    let baseline_ids = sorted_ids(&load_graph(baseline)?);
-    let target_ids = sorted_ids(&load_graph(target)?);
+    let (baseline_ids, target_ids) = load_ids_both(baseline, target)?;
     let between = ids_not_in(&target_ids, &baseline_ids);
     drop((baseline_ids, target_ids));
     let last = load_and_analyze(final_path)?;

@@ -58,12 +58,17 @@ pub fn phases_json(phases: &[(Phase, Duration)]) -> serde_json::Value {
     serde_json::Value::Object(map)
 }
 
-/// Loads a V8 snapshot's graph only (no analysis), showing progress on a terminal.
-pub fn load_graph(path: &Path) -> anyhow::Result<HeapGraph> {
+/// The sorted node ids of two V8 snapshots, both loaded at once (each load's sequential steps
+/// leave cores the other can use; each graph is dropped as soon as its ids are read), showing
+/// the progress of `second` on a terminal. When both fail, the error of `first` is reported.
+pub fn load_ids_both(first: &Path, second: &Path) -> anyhow::Result<(Vec<u32>, Vec<u32>)> {
     let bar = TerminalProgress::new();
-    let result = load_v8_file(path, LoadOptions::default(), &bar);
+    let ids = |path: &Path, progress: &dyn Progress| {
+        load_v8_file(path, LoadOptions::default(), progress).map(|load| crate::compare::leaks::sorted_ids(&load.graph))
+    };
+    let (a, b) = rayon::join(|| ids(first, &NoProgress), || ids(second, &bar));
     bar.finish();
-    Ok(result?.graph)
+    Ok((a?, b?))
 }
 
 /// Node ordinals of V8 ids, or an error naming the first id the snapshot does not have.
