@@ -851,6 +851,21 @@ fn numbers_text(rows: &[[u64; 5]], layout: usize, rng: &mut crate::dominators::R
     text
 }
 
+/// A snapshot of `node_count` nodes with the fields self size, id, type, name and edge count,
+/// whose nodes array is `nodes` (as written), one string and no edges.
+fn five_field_snapshot(node_count: usize, nodes: &str) -> String {
+    format!(
+        concat!(
+            r#"{{"snapshot":{{"meta":{{"node_fields":["self_size","id","type","name","edge_count"],"node_types":"#,
+            node_types_15!(),
+            r#","edge_fields":["type","name_or_index","to_node"],"edge_types":"#,
+            edge_types!(),
+            r#"}},"node_count":{},"edge_count":0}},"nodes":[{}],"edges":[],"strings":["n"]}}"#
+        ),
+        node_count, nodes
+    )
+}
+
 /// What the loader must make of a nodes array with the fields self size, id, type, name and
 /// edge count (and one string, no edges): every comma-separated item read on its own.
 fn reference_reading(text: &str, node_count: usize) -> Option<(Vec<u64>, Vec<u32>)> {
@@ -908,16 +923,7 @@ fn random_number_layouts_and_damage_load_as_a_plain_reading_says() {
         }
         let text = String::from_utf8(text).expect("ASCII");
         let expected = reference_reading(&text, node_count);
-        let json = format!(
-            concat!(
-                r#"{{"snapshot":{{"meta":{{"node_fields":["self_size","id","type","name","edge_count"],"node_types":"#,
-                node_types_15!(),
-                r#","edge_fields":["type","name_or_index","to_node"],"edge_types":"#,
-                edge_types!(),
-                r#"}},"node_count":{},"edge_count":0}},"nodes":[{}],"edges":[],"strings":["n"]}}"#
-            ),
-            node_count, text
-        );
+        let json = five_field_snapshot(node_count, &text);
         let chunks: &[usize] = if node_count > 1000 { &[16 << 20, 100_003] } else { &[16 << 20, 64, 7] };
         for &chunk_size in chunks {
             let loaded = crate::common::load_bytes_chunked(json.as_bytes(), chunk_size);
@@ -958,16 +964,7 @@ fn faults_that_keep_the_comma_count_are_caught() {
         ("7,1,256,0,0", false),
     ];
     for &(text, good) in cases {
-        let json = format!(
-            concat!(
-                r#"{{"snapshot":{{"meta":{{"node_fields":["self_size","id","type","name","edge_count"],"node_types":"#,
-                node_types_15!(),
-                r#","edge_fields":["type","name_or_index","to_node"],"edge_types":"#,
-                edge_types!(),
-                r#"}},"node_count":1,"edge_count":0}},"nodes":[{}],"edges":[],"strings":["n"]}}"#
-            ),
-            text
-        );
+        let json = five_field_snapshot(1, text);
         for chunk_size in crate::common::chunk_sizes() {
             let loaded = crate::common::load_bytes_chunked(json.as_bytes(), chunk_size);
             match loaded {

@@ -13,6 +13,8 @@
 //! its column, more than 19 digits) makes [`parse_canonical`] give up; the caller then parses
 //! the same bytes with the exact parser, which reports the error precisely.
 
+use std::mem::MaybeUninit;
+
 use super::numbers::Slot;
 
 /// Numbers per buffered batch (a multiple of every stride is taken below it).
@@ -322,9 +324,9 @@ fn classify(bytes: &[u8]) -> (u64, u64, u64) {
 }
 
 /// The value of up to 8 ASCII digits in `word`, right-aligned (the last digit in the highest
-/// byte, zero bytes below the first digit).
+/// byte, zero bytes below the first digit, which count as leading zeros).
 #[inline(always)]
-fn eight_digits(word: u64) -> u64 {
+pub(super) fn eight_digits(word: u64) -> u64 {
     let v = word & 0x0F0F_0F0F_0F0F_0F0F;
     let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
     let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
@@ -434,28 +436,8 @@ impl Sink {
         for (column, slot) in slots.iter_mut().enumerate() {
             let field = values.chunks_exact(stride).map(|row| &row[column]);
             let fits = match slot {
-                Slot::U8(s) => match s.get_mut(first..last) {
-                    Some(out) => {
-                        let mut high = 0u64;
-                        for (o, &v) in out.iter_mut().zip(field) {
-                            high |= v;
-                            o.write(v as u8);
-                        }
-                        high <= u64::from(u8::MAX)
-                    }
-                    None => false,
-                },
-                Slot::U32(s) => match s.get_mut(first..last) {
-                    Some(out) => {
-                        let mut high = 0u64;
-                        for (o, &v) in out.iter_mut().zip(field) {
-                            high |= v;
-                            o.write(v as u32);
-                        }
-                        high <= u64::from(u32::MAX)
-                    }
-                    None => false,
-                },
+                Slot::U8(s) => s.get_mut(first..last).is_some_and(|out| narrow(out, field, |v| v as u8)),
+                Slot::U32(s) => s.get_mut(first..last).is_some_and(|out| narrow(out, field, |v| v as u32)),
                 Slot::U64(s) => match s.get_mut(first..last) {
                     Some(out) => {
                         for (o, &v) in out.iter_mut().zip(field) {
@@ -489,10 +471,24 @@ impl Sink {
     }
 }
 
+/// Writes `values` to `out`, each cut to `T` by `cut`; tells whether every value fits in `T`
+/// (whose largest value is `cut(u64::MAX)` widened back).
+#[inline(always)]
+fn narrow<'v, T: Copy + Into<u64>>(
+    out: &mut [MaybeUninit<T>],
+    values: impl Iterator<Item = &'v u64>,
+    cut: impl Fn(u64) -> T,
+) -> bool {
+    let mut high = 0u64;
+    for (o, &v) in out.iter_mut().zip(values) {
+        high |= v;
+        o.write(cut(v));
+    }
+    high <= cut(u64::MAX).into()
+}
+
 #[cfg(test)]
 mod tests {
-    use std::mem::MaybeUninit;
-
     use super::*;
 
     /// Rows of (u8, u32, wide u32, u64) fields with values of every length, in V8's layout.

@@ -9,7 +9,7 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-use super::canonical::parse_canonical;
+use super::canonical::{eight_digits, parse_canonical};
 use crate::error::{ErrorKind, KindResult};
 use crate::progress::Progress;
 use crate::snapshot::input::{Input, describe_byte, is_ws};
@@ -492,16 +492,6 @@ fn leading_digits(word: u64) -> usize {
     let diff = (high ^ (0x30 * LANES)) | (shifted ^ (0x30 * LANES));
     let flags = ((diff >> 4) + 0x7F * LANES) & (0x80 * LANES);
     (flags.trailing_zeros() / 8) as usize
-}
-
-/// The value of 8 ASCII digits in `word` (first digit in the lowest byte); bytes that are 0
-/// count as leading zeros.
-#[inline(always)]
-fn eight_digits(word: u64) -> u64 {
-    let v = word & 0x0F0F_0F0F_0F0F_0F0F;
-    let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
-    let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
-    v.wrapping_mul(10000).wrapping_add(v >> 32) & 0xFFFF_FFFF
 }
 
 /// Byte-at-a-time parsing for long numbers, numbers near the end of a part and whitespace.
