@@ -139,7 +139,7 @@ impl DominatorView {
                             row.col(|ui| {
                                 ui.add_space(depth as f32 * 16.0);
                                 if !has_children {
-                                    ui.add_space(super::widgets::TOGGLE_WIDTH);
+                                    super::widgets::toggle_space(ui);
                                 } else if toggle(ui, self.expanded.contains(&node)) {
                                     toggled = Some(item);
                                 }

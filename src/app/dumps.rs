@@ -341,7 +341,7 @@ impl DumpDocument {
                     row.col(|ui| {
                         ui.add_space(depth as f32 * 14.0);
                         if tree.children(node).is_empty() {
-                            ui.add_space(super::widgets::TOGGLE_WIDTH);
+                            super::widgets::toggle_space(ui);
                         } else if toggle(ui, self.tree_expanded.contains(&node)) {
                             toggled = Some(node);
                         }

@@ -303,7 +303,7 @@ impl SummaryView {
                             row.col(|ui| {
                                 ui.add_space(depth as f32 * 16.0);
                                 if graph.edge_count_of(node) == 0 {
-                                    ui.add_space(super::widgets::TOGGLE_WIDTH);
+                                    super::widgets::toggle_space(ui);
                                 } else if toggle(ui, self.expanded_nodes.contains(&node)) {
                                     toggled = Some(item);
                                 }

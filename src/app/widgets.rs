@@ -74,15 +74,26 @@ pub fn count_delta_cell(ui: &mut egui::Ui, count: i64) {
     ui.label(egui::RichText::new(signed_count(count)).monospace().color(color));
 }
 
-/// The space an expand/collapse button takes, for rows that have none.
-pub const TOGGLE_WIDTH: f32 = 22.0;
+/// The smallest size of an expand/collapse button.
+const TOGGLE_SIZE: egui::Vec2 = egui::vec2(18.0, 16.0);
+
+fn toggle_button(text: &str) -> egui::Button<'_> {
+    egui::Button::new(egui::RichText::new(text).monospace()).small()
+}
 
 /// An expand/collapse button; true when clicked.
 pub fn toggle(ui: &mut egui::Ui, expanded: bool) -> bool {
     let (text, hover) = if expanded { ("-", "Collapse") } else { ("+", "Expand") };
-    ui.add_sized([TOGGLE_WIDTH - 4.0, 16.0], egui::Button::new(egui::RichText::new(text).monospace()).small())
-        .on_hover_text(hover)
-        .clicked()
+    ui.add_sized(TOGGLE_SIZE, toggle_button(text)).on_hover_text(hover).clicked()
+}
+
+/// The room of a [`toggle`] without one (an unpainted button of the same size), so rows that
+/// cannot expand line up with those that can.
+pub fn toggle_space(ui: &mut egui::Ui) {
+    ui.scope(|ui| {
+        ui.set_invisible();
+        ui.add_sized(TOGGLE_SIZE, toggle_button("+"));
+    });
 }
 
 /// What the keyboard did to a table this frame.

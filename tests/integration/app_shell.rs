@@ -536,3 +536,20 @@ fn numbers_stay_in_view_in_a_small_window() {
         assert!(end <= width, "{view}: the {last_column:?} column ends at x = {end} of {width}");
     }
 }
+
+/// In the dominator tree, an object that dominates nothing has no expand button; its name must
+/// still start where its expandable siblings' names start.
+#[test]
+fn dominator_tree_names_line_up_with_and_without_an_expand_button() {
+    let mut harness = app(vec![sample("request-history.final.heapsnapshot.gz")]);
+    step_until(&mut harness, "the snapshot", |h| !h.state().documents().is_empty() && !h.state().is_busy());
+    harness.get_by_label("Dominators").click();
+    harness.run_steps(3);
+    // Children of the root: `global` dominates much, `cachedDataProduced` nothing.
+    let left = |harness: &Harness<'_, HeapscopeApp>, name: &str| {
+        let node = harness.query_all_by_label_contains(name).next();
+        node.unwrap_or_else(|| panic!("no row {name:?}")).rect().min.x
+    };
+    let (expandable, leaf) = (left(&harness, "global @"), left(&harness, "cachedDataProduced @"));
+    assert!((expandable - leaf).abs() < 0.5, "names start at x = {expandable} and x = {leaf}");
+}
