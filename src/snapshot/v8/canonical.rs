@@ -101,14 +101,14 @@ fn parse_canonical_with<const AVX2: bool, const AVX512: bool>(
             return false;
         }
         if sink.len >= sink.flush_at {
-            sink.flush::<AVX2, AVX512>(slots, batch_rows);
+            sink.flush::<AVX2>(slots, batch_rows);
         }
     }
     if !scan.finish(&mut sink) {
         return false;
     }
     let rows_left = sink.len / stride;
-    sink.flush::<AVX2, AVX512>(slots, rows_left);
+    sink.flush::<AVX2>(slots, rows_left);
     sink.fits && sink.len == 0 && sink.row == rows
 }
 
@@ -414,7 +414,7 @@ impl Sink {
 
     /// Writes the first `rows` buffered rows to the columns and keeps the rest.
     #[inline(always)]
-    fn flush<const AVX2: bool, const AVX512: bool>(&mut self, slots: &mut [Slot<'_>], rows: usize) {
+    fn flush<const AVX2: bool>(&mut self, slots: &mut [Slot<'_>], rows: usize) {
         let stride = self.stride;
         let used = rows * stride;
         read_words::<AVX2>(&mut self.buf[..used]);
