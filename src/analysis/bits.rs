@@ -1,5 +1,7 @@
 //! A fixed-size bit vector, filled in parallel by blocks of edges or nodes.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rayon::prelude::*;
 
 /// One bit per item.
@@ -72,5 +74,36 @@ impl BitVec {
     /// True when there are no bits.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+/// A bit array that many threads set bits in at once.
+pub struct SharedBits {
+    words: Vec<AtomicU64>,
+}
+
+impl SharedBits {
+    /// `len` cleared bits.
+    pub fn zeros(len: usize) -> Self {
+        Self { words: (0..len.div_ceil(64)).map(|_| AtomicU64::new(0)).collect() }
+    }
+
+    /// Sets bit `i` (an index past the end is ignored). A bit that is already set costs only a
+    /// read: most callers set the same few bits over and over, and a read-modify-write on a
+    /// shared word would make the cores take turns owning it.
+    #[inline(always)]
+    pub fn set(&self, i: usize) {
+        if let Some(word) = self.words.get(i / 64) {
+            let bit = 1u64 << (i % 64);
+            if word.load(Ordering::Relaxed) & bit == 0 {
+                word.fetch_or(bit, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Bit `i` (false past the end).
+    #[inline(always)]
+    pub fn get(&self, i: usize) -> bool {
+        self.words.get(i / 64).is_some_and(|word| (word.load(Ordering::Relaxed) >> (i % 64)) & 1 == 1)
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use regex::Regex;
 
-use super::bits::BitVec;
+use super::bits::{BitVec, SharedBits};
 use super::kinds::Kinds;
 use crate::graph::HeapGraph;
 
@@ -36,21 +36,17 @@ impl WeakMapNames {
         let Ok(regex) = Regex::new(pattern) else { return Self::default() };
         let strings = graph.strings.len();
         // One bit per string: used as the name of some internal edge.
-        let used: Vec<std::sync::atomic::AtomicU64> =
-            (0..strings.div_ceil(64)).map(|_| std::sync::atomic::AtomicU64::new(0)).collect();
+        let used = SharedBits::zeros(strings);
         (0..graph.node_count() as u32).into_par_iter().with_min_len(4096).for_each(|v| {
             for e in graph.edges_of(v) {
                 if graph.edge_type(e) == kinds.e_internal {
-                    let name = graph.edge_name_or_index(e) as usize;
-                    if let Some(word) = used.get(name / 64) {
-                        word.fetch_or(1 << (name % 64), std::sync::atomic::Ordering::Relaxed);
-                    }
+                    used.set(graph.edge_name_or_index(e) as usize);
                 }
             }
         });
         let mut parsed: Vec<(u32, String, u64)> = (0..strings)
             .into_par_iter()
-            .filter(|&i| (used[i / 64].load(std::sync::atomic::Ordering::Relaxed) >> (i % 64)) & 1 == 1)
+            .filter(|&i| used.get(i))
             .filter_map(|i| {
                 let name = graph.strings.get(i as u32);
                 if !name.ends_with(')') || !name.contains(" pair in WeakMap (table @") {

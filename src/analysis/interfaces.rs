@@ -5,11 +5,10 @@
 //! Both steps work on property names ranked once in JavaScript string order, so an object's
 //! properties are keyed, sorted and matched as integers instead of strings.
 
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
-
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use super::bits::SharedBits;
 use super::kinds::Kinds;
 use super::names::{ClassCodec, ClassId, InterfaceDefinition, NodeNames, format_property_name, js_cmp, js_len};
 use crate::graph::HeapGraph;
@@ -51,18 +50,15 @@ impl<'a> PropertyRanks<'a> {
     /// Ranks the property names of `plain` objects and of `definitions`.
     pub fn new(graph: &'a HeapGraph, kinds: &Kinds, plain: &[u32], definitions: &'a [InterfaceDefinition]) -> Self {
         let strings = graph.strings.len();
-        let used: Vec<AtomicU64> = (0..strings.div_ceil(64)).map(|_| AtomicU64::new(0)).collect();
+        let used = SharedBits::zeros(strings);
         plain.par_iter().with_min_len(1024).for_each(|&v| {
             for e in graph.edges_of(v) {
                 if graph.edge_type(e) == kinds.e_property {
-                    let name = graph.edge_name_or_index(e) as usize;
-                    if let Some(word) = used.get(name / 64) {
-                        word.fetch_or(1 << (name % 64), AtomicOrdering::Relaxed);
-                    }
+                    used.set(graph.edge_name_or_index(e) as usize);
                 }
             }
         });
-        let is_used = |i: usize| (used[i / 64].load(AtomicOrdering::Relaxed) >> (i % 64)) & 1 == 1;
+        let is_used = |i: usize| used.get(i);
         let mut texts: Vec<&'a str> =
             (0..strings).filter(|&i| is_used(i)).map(|i| graph.strings.get(i as u32)).collect();
         texts.extend(definitions.iter().flat_map(|d| d.properties.iter().map(String::as_str)));
