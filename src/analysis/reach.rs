@@ -14,16 +14,16 @@ pub const SPLIT_AT: usize = 4096;
 
 /// Marks every node reachable from `seeds` over the edges `follow(edge)` accepts (the seeds
 /// themselves included).
-pub fn reachable(graph: &HeapGraph, seeds: Vec<u32>, follow: &(dyn Fn(u32) -> bool + Sync)) -> BitVec {
+pub fn reachable<F: Fn(u32) -> bool + Sync + ?Sized>(graph: &HeapGraph, seeds: Vec<u32>, follow: &F) -> BitVec {
     reachable_with(graph, seeds, follow, SPLIT_AT)
 }
 
 /// [`reachable`], handing half of a task's stack to another task when it grows beyond
 /// `split_at` nodes.
-pub fn reachable_with(
+pub fn reachable_with<F: Fn(u32) -> bool + Sync + ?Sized>(
     graph: &HeapGraph,
     seeds: Vec<u32>,
-    follow: &(dyn Fn(u32) -> bool + Sync),
+    follow: &F,
     split_at: usize,
 ) -> BitVec {
     let n = graph.node_count();
@@ -39,14 +39,18 @@ pub fn reachable_with(
 }
 
 /// Walks from the (already marked) nodes of `stack`, splitting off work while it is long.
-fn walk<'s>(
+/// Generic over the filter and the marker, so both are inlined into the edge loop.
+fn walk<'s, F, M>(
     scope: &rayon::Scope<'s>,
     graph: &'s HeapGraph,
     mut stack: Vec<u32>,
-    follow: &'s (dyn Fn(u32) -> bool + Sync),
-    mark: &'s (dyn Fn(u32) -> bool + Sync),
+    follow: &'s F,
+    mark: &'s M,
     split_at: usize,
-) {
+) where
+    F: Fn(u32) -> bool + Sync + ?Sized,
+    M: Fn(u32) -> bool + Sync,
+{
     while let Some(v) = stack.pop() {
         for e in graph.edges_of(v) {
             if follow(e) {
