@@ -88,17 +88,21 @@ impl SharedBits {
         Self { words: (0..len.div_ceil(64)).map(|_| AtomicU64::new(0)).collect() }
     }
 
-    /// Sets bit `i` (an index past the end is ignored). A bit that is already set costs only a
-    /// read: most callers set the same few bits over and over, and a read-modify-write on a
-    /// shared word would make the cores take turns owning it.
+    /// Sets bit `i`; true when this call set it (false when it was set already, or `i` is past
+    /// the end). A bit that is already set costs only a read: most callers set the same bits
+    /// over and over, and a read-modify-write on a shared word would make the cores take turns
+    /// owning it.
     #[inline(always)]
-    pub fn set(&self, i: usize) {
-        if let Some(word) = self.words.get(i / 64) {
+    pub fn set(&self, i: usize) -> bool {
+        self.words.get(i / 64).is_some_and(|word| {
             let bit = 1u64 << (i % 64);
-            if word.load(Ordering::Relaxed) & bit == 0 {
-                word.fetch_or(bit, Ordering::Relaxed);
-            }
-        }
+            word.load(Ordering::Relaxed) & bit == 0 && word.fetch_or(bit, Ordering::Relaxed) & bit == 0
+        })
+    }
+
+    /// The bits as a [`BitVec`] of `len` bits.
+    pub fn into_bit_vec(self, len: usize) -> BitVec {
+        BitVec::from_words(self.words.into_iter().map(AtomicU64::into_inner).collect(), len)
     }
 
     /// Bit `i` (false past the end).

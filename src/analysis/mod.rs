@@ -24,7 +24,6 @@ pub mod tree;
 pub mod distances;
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use crate::error::ErrorKind;
 use crate::graph::HeapGraph;
@@ -58,8 +57,8 @@ pub struct Analysis {
     pub self_sizes: Vec<u64>,
     /// Each node's immediate dominator (the root's is itself).
     pub dominator: Vec<u32>,
-    /// The dominator tree as children lists (shared with the views that walk it).
-    pub dominator_children: Arc<DominatorChildren>,
+    /// The dominator tree as children lists.
+    pub dominator_children: DominatorChildren,
     /// Retained sizes.
     pub retained: Vec<u64>,
     /// DevTools distances (see [`distances`]).
@@ -177,7 +176,7 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
         weak_maps,
         self_sizes,
         dominator,
-        dominator_children: Arc::new(dominator_children),
+        dominator_children,
         retained,
         distance,
         classes,

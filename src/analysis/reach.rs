@@ -3,9 +3,7 @@
 //! bit array, and hand half of a long stack to an idle thread; no level-by-level barrier, so
 //! long chains cost no more than they do sequentially.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use super::bits::BitVec;
+use super::bits::{BitVec, SharedBits};
 use super::prefetch::prefetch;
 use crate::graph::HeapGraph;
 
@@ -27,15 +25,11 @@ pub fn reachable_with<F: Fn(u32) -> bool + Sync + ?Sized>(
     split_at: usize,
 ) -> BitVec {
     let n = graph.node_count();
-    let marks: Vec<AtomicU64> = (0..n.div_ceil(64)).map(|_| AtomicU64::new(0)).collect();
-    let mark = |v: u32| -> bool {
-        let (word, bit) = (&marks[v as usize / 64], 1u64 << (v % 64));
-        // A plain load first: most tests hit nodes already marked.
-        word.load(Ordering::Relaxed) & bit == 0 && word.fetch_or(bit, Ordering::Relaxed) & bit == 0
-    };
+    let marks = SharedBits::zeros(n);
+    let mark = |v: u32| marks.set(v as usize);
     let seeds: Vec<u32> = seeds.into_iter().filter(|&v| (v as usize) < n && mark(v)).collect();
     rayon::scope(|scope| walk(scope, graph, seeds, follow, &mark, split_at.max(1)));
-    BitVec::from_words(marks.into_iter().map(AtomicU64::into_inner).collect(), n)
+    marks.into_bit_vec(n)
 }
 
 /// Walks from the (already marked) nodes of `stack`, splitting off work while it is long.

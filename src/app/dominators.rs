@@ -2,14 +2,12 @@
 //! alive) sorted by retained size, expanded lazily, with the share of the total.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use eframe::egui;
 use egui_extras::Column;
 
 use super::widgets::{named_table, size_cell, toggle};
 use crate::analysis::Analysis;
-use crate::analysis::tree::DominatorChildren;
 use crate::format::distance_text;
 use crate::graph::HeapGraph;
 
@@ -25,7 +23,8 @@ enum Row {
 /// The view's state.
 #[derive(Default)]
 pub struct DominatorView {
-    children: Option<Arc<DominatorChildren>>,
+    /// Whether the tree was opened (the root expanded) yet.
+    opened: bool,
     sorted: HashMap<u32, Vec<u32>>,
     expanded: HashSet<u32>,
     shown: HashMap<u32, usize>,
@@ -38,9 +37,8 @@ pub struct DominatorView {
 
 impl DominatorView {
     fn sorted_children(&mut self, analysis: &Analysis, node: u32) -> &[u32] {
-        let children = self.children.as_ref().map_or(&[][..], |c| c.get(node));
         self.sorted.entry(node).or_insert_with(|| {
-            let mut list = children.to_vec();
+            let mut list = analysis.dominator_children.get(node).to_vec();
             list.sort_unstable_by(|&a, &b| {
                 analysis.retained[b as usize].cmp(&analysis.retained[a as usize]).then(a.cmp(&b))
             });
@@ -48,9 +46,9 @@ impl DominatorView {
         })
     }
 
-    fn rebuild(&mut self, graph: &HeapGraph, analysis: &Analysis, children: &Arc<DominatorChildren>) {
-        if self.children.is_none() {
-            self.children = Some(Arc::clone(children));
+    fn rebuild(&mut self, graph: &HeapGraph, analysis: &Analysis) {
+        if !self.opened {
+            self.opened = true;
             self.expanded.insert(graph.root());
             self.dirty = true;
         }
@@ -80,14 +78,8 @@ impl DominatorView {
     }
 
     /// Shows the tree; returns the node the user selected, if any.
-    pub fn show(
-        &mut self,
-        ui: &mut egui::Ui,
-        graph: &HeapGraph,
-        analysis: &Analysis,
-        children: &Arc<DominatorChildren>,
-    ) -> Option<u32> {
-        self.rebuild(graph, analysis, children);
+    pub fn show(&mut self, ui: &mut egui::Ui, graph: &HeapGraph, analysis: &Analysis) -> Option<u32> {
+        self.rebuild(graph, analysis);
         let total = analysis.total_size(graph);
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let mut selected = None;
@@ -135,7 +127,7 @@ impl DominatorView {
                     match item {
                         Row::Node { node, depth } => {
                             let v = node as usize;
-                            let has_children = self.children.as_ref().is_some_and(|c| !c.get(node).is_empty());
+                            let has_children = !analysis.dominator_children.get(node).is_empty();
                             row.col(|ui| {
                                 ui.add_space(depth as f32 * 16.0);
                                 if !has_children {
@@ -165,7 +157,7 @@ impl DominatorView {
                         Row::More { parent, shown, depth } => {
                             row.col(|ui| {
                                 ui.add_space(depth as f32 * 16.0);
-                                let all = self.children.as_ref().map_or(0, |c| c.get(parent).len());
+                                let all = analysis.dominator_children.get(parent).len();
                                 if ui.link(format!("show more ({} of {all} shown)", shown.min(all))).clicked() {
                                     toggled = Some(item);
                                 }

@@ -8,7 +8,6 @@ use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
 use crate::analysis::aggregates::{ClassAggregate, aggregates};
-use crate::analysis::tree::DominatorChildren;
 use crate::analysis::{Analysis, analyze};
 use crate::graph::HeapGraph;
 use crate::progress::{Phase, Progress as _, SharedProgress};
@@ -55,8 +54,6 @@ pub struct Loaded {
     pub analysis: Arc<Analysis>,
     /// The Summary rows (one per class).
     pub summary: Arc<Vec<ClassAggregate>>,
-    /// The dominator tree's children lists.
-    pub dominator_children: Arc<DominatorChildren>,
     /// Time of each phase.
     pub phases: Vec<(Phase, Duration)>,
     /// Total wall time.
@@ -203,14 +200,12 @@ pub fn load(source: Source, progress: &SharedProgress, memory_check: bool) -> Re
     let analysis = analyze(&graph, &timer).map_err(|kind| crate::Error::new(&name, kind).to_string())?;
     timer.phase(Phase::Analysis("class summary"), 1);
     let summary = aggregates(&graph, &analysis, None);
-    let dominator_children = Arc::clone(&analysis.dominator_children);
     phases.extend(timer.finish());
     Ok(Loaded {
         source,
         graph: Arc::new(graph),
         analysis: Arc::new(analysis),
         summary: Arc::new(summary),
-        dominator_children,
         phases,
         took: started.elapsed(),
     })

@@ -763,9 +763,7 @@ impl HeapscopeApp {
                 View::Dominators => {
                     let doc = &mut self.documents[self.selected];
                     let loaded = &doc.loaded;
-                    if let Some(node) =
-                        doc.dominators.show(ui, &loaded.graph, &loaded.analysis, &loaded.dominator_children)
-                    {
+                    if let Some(node) = doc.dominators.show(ui, &loaded.graph, &loaded.analysis) {
                         doc.retainers.select(node);
                     }
                 }

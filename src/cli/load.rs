@@ -29,12 +29,21 @@ pub fn load_and_analyze(path: &Path) -> anyhow::Result<Analyzed> {
     Ok(result?)
 }
 
-/// Loads and analyzes two snapshots at once (each one's sequential steps leave cores the
-/// other can use), showing the progress of `second` on a terminal. When both fail, the
-/// error of `first` is the one reported.
+/// Loads and analyzes two snapshots at once, see [`both`].
 pub fn load_and_analyze_both(first: &Path, second: &Path) -> anyhow::Result<(Analyzed, Analyzed)> {
+    both(first, second, load_and_analyze_with)
+}
+
+/// Runs `work` on two snapshots at once (each one's sequential steps leave cores the other
+/// can use), showing the progress of `second` on a terminal. When both fail, the error of
+/// `first` is the one reported.
+fn both<T: Send>(
+    first: &Path,
+    second: &Path,
+    work: impl Fn(&Path, &dyn Progress) -> Result<T, crate::Error> + Sync,
+) -> anyhow::Result<(T, T)> {
     let bar = TerminalProgress::new();
-    let (a, b) = rayon::join(|| load_and_analyze_with(first, &NoProgress), || load_and_analyze_with(second, &bar));
+    let (a, b) = rayon::join(|| work(first, &NoProgress), || work(second, &bar));
     bar.finish();
     Ok((a?, b?))
 }
@@ -58,17 +67,12 @@ pub fn phases_json(phases: &[(Phase, Duration)]) -> serde_json::Value {
     serde_json::Value::Object(map)
 }
 
-/// The sorted node ids of two V8 snapshots, both loaded at once (each load's sequential steps
-/// leave cores the other can use; each graph is dropped as soon as its ids are read), showing
-/// the progress of `second` on a terminal. When both fail, the error of `first` is reported.
+/// The sorted node ids of two V8 snapshots, both loaded at once (see [`both`]); each graph is
+/// dropped as soon as its ids are read.
 pub fn load_ids_both(first: &Path, second: &Path) -> anyhow::Result<(Vec<u32>, Vec<u32>)> {
-    let bar = TerminalProgress::new();
-    let ids = |path: &Path, progress: &dyn Progress| {
+    both(first, second, |path, progress| {
         load_v8_file(path, LoadOptions::default(), progress).map(|load| crate::compare::leaks::sorted_ids(&load.graph))
-    };
-    let (a, b) = rayon::join(|| ids(first, &NoProgress), || ids(second, &bar));
-    bar.finish();
-    Ok((a?, b?))
+    })
 }
 
 /// Node ordinals of V8 ids, or an error naming the first id the snapshot does not have.

@@ -222,13 +222,19 @@ fn the_window_keeps_drawing_while_a_load_waits() {
     assert_eq!(harness.get_all_by_label("slow.heapsnapshot").count(), 2);
 }
 
-/// The Summary's "Show" menu: only the objects allocated after another snapshot.
-#[test]
-fn summary_shows_objects_allocated_after_another_snapshot() {
+/// The app with the `before` and `final` request-history samples open and loaded.
+fn before_and_final() -> Harness<'static, HeapscopeApp> {
     let files: Vec<PathBuf> =
         ["before", "final"].iter().map(|n| sample(&format!("request-history.{n}.heapsnapshot.gz"))).collect();
     let mut harness = app(files);
     step_until(&mut harness, "two loads", |h| h.state().documents().len() == 2 && !h.state().is_busy());
+    harness
+}
+
+/// The Summary's "Show" menu: only the objects allocated after another snapshot.
+#[test]
+fn summary_shows_objects_allocated_after_another_snapshot() {
+    let mut harness = before_and_final();
     assert_eq!(harness.state().selected(), 1, "the last snapshot opened is shown");
     let expected = {
         let docs = harness.state().documents();
@@ -354,10 +360,7 @@ fn v8_statistics_has_charts() {
 /// the ignored retainers survive a restart.
 #[test]
 fn state_survives_a_failed_load_and_a_restart() {
-    let files: Vec<PathBuf> =
-        ["before", "final"].iter().map(|n| sample(&format!("request-history.{n}.heapsnapshot.gz"))).collect();
-    let mut harness = app(files);
-    step_until(&mut harness, "two loads", |h| h.state().documents().len() == 2 && !h.state().is_busy());
+    let mut harness = before_and_final();
     // The first snapshot becomes the comparison's base; the second ignores its global object.
     harness.get_all_by_label("request-history.before.heapsnapshot.gz").next().expect("the snapshot").click();
     harness.run_steps(2);
@@ -493,10 +496,7 @@ fn the_app_rests_in_every_view() {
 /// columns of the Comparison scroll sideways.
 #[test]
 fn numbers_stay_in_view_in_a_small_window() {
-    let files: Vec<PathBuf> =
-        ["before", "final"].iter().map(|n| sample(&format!("request-history.{n}.heapsnapshot.gz"))).collect();
-    let mut harness = app(files);
-    step_until(&mut harness, "two snapshots", |h| h.state().documents().len() == 2 && !h.state().is_busy());
+    let mut harness = before_and_final();
     let width = 900.0;
     // Each view once at the large size, so its tables remember wide name columns.
     for view in ["Comparison", "Dominators", "Summary"] {

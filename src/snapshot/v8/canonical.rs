@@ -25,28 +25,36 @@ const BATCH: usize = 1024;
 /// slots may then hold partial output and must be written again by the exact parser.
 pub(super) fn parse_canonical(bytes: &[u8], rows: usize, slots: &mut [Slot<'_>]) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512vbmi2")
-        && std::arch::is_x86_feature_detected!("avx512vbmi")
-        && std::arch::is_x86_feature_detected!("avx512cd")
-        && std::arch::is_x86_feature_detected!("avx512bw")
-        && std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("popcnt")
-        && std::arch::is_x86_feature_detected!("bmi1")
-        && std::arch::is_x86_feature_detected!("bmi2")
-        && std::arch::is_x86_feature_detected!("avx2")
-    {
+    if has_avx512() {
         // SAFETY: the CPU has the features the function is compiled for.
         return unsafe { parse_canonical_avx512(bytes, rows, slots) };
     }
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("bmi1")
-        && std::arch::is_x86_feature_detected!("bmi2")
-        && std::arch::is_x86_feature_detected!("avx2")
-    {
+    if has_avx2() {
         // SAFETY: the CPU has the features the function is compiled for.
         return unsafe { parse_canonical_avx2(bytes, rows, slots) };
     }
     parse_canonical_with::<false, false>(bytes, rows, slots)
+}
+
+/// Whether the CPU can run [`parse_canonical_avx2`].
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    use std::arch::is_x86_feature_detected as has;
+    has!("bmi1") && has!("bmi2") && has!("avx2")
+}
+
+/// Whether the CPU can run [`parse_canonical_avx512`].
+#[cfg(target_arch = "x86_64")]
+fn has_avx512() -> bool {
+    use std::arch::is_x86_feature_detected as has;
+    has_avx2()
+        && has!("popcnt")
+        && has!("avx512f")
+        && has!("avx512bw")
+        && has!("avx512cd")
+        && has!("avx512vbmi")
+        && has!("avx512vbmi2")
 }
 
 /// [`parse_canonical`] compiled for CPUs with AVX-512 byte permutes: the numbers of a block
@@ -548,21 +556,11 @@ mod tests {
             vec![("portable", parse_canonical_with::<false, false>), ("best", parse_canonical)];
         #[cfg(target_arch = "x86_64")]
         {
-            use std::arch::is_x86_feature_detected as has;
-            if has!("bmi1") && has!("bmi2") && has!("avx2") {
+            if has_avx2() {
                 // SAFETY: the CPU has the features.
                 builds.push(("avx2", |b, r, s| unsafe { parse_canonical_avx2(b, r, s) }));
             }
-            if has!("avx512vbmi2")
-                && has!("avx512vbmi")
-                && has!("avx512cd")
-                && has!("avx512bw")
-                && has!("avx512f")
-                && has!("popcnt")
-                && has!("bmi1")
-                && has!("bmi2")
-                && has!("avx2")
-            {
+            if has_avx512() {
                 // SAFETY: the CPU has the features.
                 builds.push(("avx512", |b, r, s| unsafe { parse_canonical_avx512(b, r, s) }));
             }
