@@ -121,7 +121,8 @@ pub struct ClassAggregate {
     pub self_size: u64,
     /// Their retained sizes, counting nested objects of the same class once.
     pub retained_size: u64,
-    /// The smallest distance (negative when some object is unreachable).
+    /// The smallest distance (negative when some object is unreachable; 0 when the analysis
+    /// has no distances).
     pub distance: i32,
     /// The objects, in node order.
     pub nodes: Vec<u32>,
@@ -181,7 +182,8 @@ pub fn aggregates_by(
                     let located = (graph.node_type(v) == object && has_location.get(v as usize))
                         .then(|| location_of.get(&v))
                         .flatten();
-                    let distance = analysis.distance[v as usize];
+                    // Without distances (an analysis for a comparison), the column is 0.
+                    let distance = analysis.distance.get(v as usize).copied().unwrap_or(0);
                     let mut new_row = |key: RowKey| {
                         rows.push(LocalRow { key, count: 0, self_size: 0, distance, nodes: Vec::new() });
                         (rows.len() - 1) as u32

@@ -77,6 +77,14 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
                 top.1 = next;
                 match found {
                     Some(t) => {
+                        // The next sibling is visited when this child's subtree is done; its
+                        // edge range was fetched when the parent was reached: fetch its edges.
+                        if next < end {
+                            let sibling = g.edge_to[next as usize] as usize;
+                            if let Some(&first) = g.first_edge.get(sibling) {
+                                prefetch(g.edge_to, first as usize);
+                            }
+                        }
                         let index = order.len();
                         seen.set(t);
                         number[t] = index as u32;

@@ -2,9 +2,10 @@
 //! (spec `heap-formats-spec.md` §2), in parallel where order does not matter.
 //!
 //! Order: DOM state and "Detached " names -> WeakMap edge names and page-owned objects ->
-//! essential edges -> dominators, beside the queriable flags, distances, class names (with
-//! inferred interfaces) and the shallow-size transfer -> retained sizes -> detached-DOM flags
-//! and statistics.
+//! essential edges -> dominators, beside the distances, class names (with inferred
+//! interfaces) and the shallow-size transfer -> retained sizes -> detached-DOM flags and
+//! statistics. DevTools' queriable flag only matters to a live console; it is computed on
+//! demand by [`queriable_nodes`].
 
 pub mod aggregates;
 pub mod bits;
@@ -36,8 +37,6 @@ use names::{ClassNames, NodeNames};
 pub use statistics::Statistics;
 use tree::DominatorChildren;
 
-/// Node flag: reachable from a user root over non-internal strong edges (DevTools' queriable).
-pub const FLAG_QUERIABLE: u8 = 1;
 /// Node flag: a native node in a detached DOM tree.
 pub const FLAG_DETACHED_DOM: u8 = 2;
 /// Node flag: owned by the page (reachable from a global object or a document tree).
@@ -61,7 +60,8 @@ pub struct Analysis {
     pub dominator_children: DominatorChildren,
     /// Retained sizes.
     pub retained: Vec<u64>,
-    /// DevTools distances (see [`distances`]).
+    /// DevTools distances (see [`distances`]); empty when the analysis ran without them
+    /// ([`Parts::distances`]).
     pub distance: Vec<i32>,
     /// Class names.
     pub classes: ClassNames,
@@ -100,8 +100,28 @@ fn check(progress: &dyn Progress) -> Result<(), ErrorKind> {
     if progress.is_cancelled() { Err(ErrorKind::Cancelled) } else { Ok(()) }
 }
 
+/// The optional parts of an analysis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parts {
+    /// Compute DevTools distances (the Summary's Distance column, retainer path order, the
+    /// leak filter). A comparison of two snapshots does without them.
+    pub distances: bool,
+}
+
+impl Parts {
+    /// Everything.
+    pub const ALL: Parts = Parts { distances: true };
+    /// What a comparison of class rows and retained sizes reads: no distances.
+    pub const FOR_COMPARISON: Parts = Parts { distances: false };
+}
+
 /// Runs the whole analysis.
 pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, ErrorKind> {
+    analyze_parts(graph, progress, Parts::ALL)
+}
+
+/// Runs the analysis with only the optional `parts` asked for.
+pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -> Result<Analysis, ErrorKind> {
     let kinds = Kinds::new(&graph.meta);
     progress.phase(Phase::Analysis("flags"), 1);
     let dom = dom::propagate(graph, &kinds);
@@ -130,12 +150,7 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
     // The other steps are independent of each other and of the dominators.
     let the_rest = || {
         rayon::join(
-            || {
-                rayon::join(
-                    || queriable_nodes(graph, &kinds),
-                    || distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new()),
-                )
-            },
+            || parts.distances.then(|| distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new())),
             || {
                 rayon::join(
                     || names::class_names(&names, &kinds),
@@ -144,10 +159,10 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
             },
         )
     };
-    let (dominator, ((queriable, distance), (classes, self_sizes))) = rayon::join(dominators, the_rest);
+    let (dominator, (distance, (classes, self_sizes))) = rayon::join(dominators, the_rest);
     drop(essential);
-    let mut flags = node_flags(graph, &queriable, &page_object);
-    drop((queriable, page_object));
+    let mut flags = node_flags(graph, &page_object);
+    drop(page_object);
     let dominators::Dominators { idom: dominator, preorder } = dominator.ok_or(ErrorKind::Cancelled)?;
     check(progress)?;
 
@@ -178,23 +193,23 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
         dominator,
         dominator_children,
         retained,
-        distance,
+        distance: distance.unwrap_or_default(),
         classes,
         statistics,
     })
 }
 
-/// Queriable and page-object flags (spec §2.3) from the two reachability passes;
-/// detached-DOM flags are set after.
-fn node_flags(graph: &HeapGraph, queriable: &BitVec, page: &BitVec) -> Vec<u8> {
-    (0..graph.node_count())
-        .map(|v| if queriable.get(v) { FLAG_QUERIABLE } else { 0 } | if page.get(v) { FLAG_PAGE_OBJECT } else { 0 })
-        .collect()
+/// Page-object flags (spec §2.3) from their reachability pass; detached-DOM flags are set
+/// after.
+fn node_flags(graph: &HeapGraph, page: &BitVec) -> Vec<u8> {
+    (0..graph.node_count()).map(|v| if page.get(v) { FLAG_PAGE_OBJECT } else { 0 }).collect()
 }
 
-/// Everything reachable from the root's non-synthetic children over edges that are not
-/// hidden, invisible, internal or weak.
-fn queriable_nodes(graph: &HeapGraph, kinds: &Kinds) -> BitVec {
+/// DevTools' queriable objects (spec §2.3): everything reachable from the root's
+/// non-synthetic children over edges that are not hidden, invisible, internal or weak. These
+/// are the objects DevTools lets a live console refer to; no view here needs them for every
+/// node, so the analysis does not compute them.
+pub fn queriable_nodes(graph: &HeapGraph, kinds: &Kinds) -> BitVec {
     let seeds: Vec<u32> = graph
         .edges_of(graph.root())
         .map(|e| graph.edge_target(e))

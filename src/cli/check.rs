@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::load::{load_and_analyze, load_and_analyze_both};
+use super::load::{load_and_analyze, load_and_analyze_pair};
 use crate::analysis::aggregates::aggregates;
 use crate::compare::leaks::{find_leaks_among, ids_not_in, sorted_ids};
 use crate::format::{human_size, signed_size};
@@ -77,7 +77,7 @@ fn v8_violations(
     let mut violations = Vec::new();
     let mut summary = Vec::new();
     let (between, growth_lines) = {
-        let (base, current) = load_and_analyze_both(baseline, target)?;
+        let (base, current) = load_and_analyze_pair(baseline, target)?;
         let mut lines = Vec::new();
         if budget.classes.is_empty() {
             let growth =

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::load::load_and_analyze_both;
+use super::load::load_and_analyze_pair;
 use crate::compare::v8::{ClassDiff, Side, SnapshotDiff, compare};
 use crate::export::tables::{ComparisonRow, csv};
 use crate::export::write_atomically;
@@ -70,7 +70,7 @@ pub fn process_warning(diff: &SnapshotDiff) -> Option<String> {
 
 /// Runs the comparison.
 pub fn run(base_path: &Path, current_path: &Path, options: &CompareOptions<'_>) -> anyhow::Result<ExitCode> {
-    let (base, current) = load_and_analyze_both(base_path, current_path)?;
+    let (base, current) = load_and_analyze_pair(base_path, current_path)?;
     let diff = compare(
         Side { graph: &base.graph, analysis: &base.analysis },
         Side { graph: &current.graph, analysis: &current.analysis },

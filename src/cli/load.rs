@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::TerminalProgress;
-use crate::analysis::{Analysis, analyze};
+use crate::analysis::{Analysis, Parts, analyze_parts};
 use crate::graph::HeapGraph;
 use crate::progress::{NoProgress, Phase, PhaseTimer, Progress};
 use crate::snapshot::{LoadOptions, load_v8_file};
@@ -24,14 +24,15 @@ pub struct Analyzed {
 /// Loads and analyzes `path`, showing progress on a terminal.
 pub fn load_and_analyze(path: &Path) -> anyhow::Result<Analyzed> {
     let bar = TerminalProgress::new();
-    let result = load_and_analyze_with(path, &bar);
+    let result = load_and_analyze_with(path, &bar, Parts::ALL);
     bar.finish();
     Ok(result?)
 }
 
-/// Loads and analyzes two snapshots at once, see [`both`].
-pub fn load_and_analyze_both(first: &Path, second: &Path) -> anyhow::Result<(Analyzed, Analyzed)> {
-    both(first, second, load_and_analyze_with)
+/// Loads two snapshots at once (see [`both`]) and analyzes them for a comparison: class rows
+/// and retained sizes, without distances ([`Parts::FOR_COMPARISON`]).
+pub fn load_and_analyze_pair(first: &Path, second: &Path) -> anyhow::Result<(Analyzed, Analyzed)> {
+    both(first, second, |path, progress| load_and_analyze_with(path, progress, Parts::FOR_COMPARISON))
 }
 
 /// Runs `work` on two snapshots at once (each one's sequential steps leave cores the other
@@ -48,11 +49,11 @@ fn both<T: Send>(
     Ok((a?, b?))
 }
 
-fn load_and_analyze_with(path: &Path, progress: &dyn Progress) -> Result<Analyzed, crate::Error> {
+fn load_and_analyze_with(path: &Path, progress: &dyn Progress, parts: Parts) -> Result<Analyzed, crate::Error> {
     let started = Instant::now();
     let load = load_v8_file(path, LoadOptions::default(), progress)?;
     let timer = PhaseTimer::new(progress);
-    let analysis = analyze(&load.graph, &timer).map_err(|kind| crate::Error::new(path, kind))?;
+    let analysis = analyze_parts(&load.graph, &timer, parts).map_err(|kind| crate::Error::new(path, kind))?;
     let mut phases = load.phases;
     phases.extend(timer.finish());
     Ok(Analyzed { graph: load.graph, analysis, phases, took: started.elapsed() })

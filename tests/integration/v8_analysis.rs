@@ -3,8 +3,8 @@
 
 use std::io::{BufRead as _, BufReader};
 
-use heapscope::analysis::aggregates::aggregates;
-use heapscope::analysis::{Analysis, analyze};
+use heapscope::analysis::aggregates::{ClassAggregate, aggregates};
+use heapscope::analysis::{Analysis, Parts, analyze, analyze_parts, queriable_nodes};
 use heapscope::snapshot::{LoadOptions, load_v8_file};
 use heapscope::{HeapGraph, NoProgress};
 
@@ -202,4 +202,50 @@ fn the_nodes_command_prints_devtools_node_list() {
     for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
         assert_eq!(parse(a), parse(b), "node {i}");
     }
+}
+
+#[test]
+fn queriable_objects_are_what_a_user_root_reaches_over_named_strong_edges() {
+    let (graph, analysis) = load_and_analyze(&sample("request-history.final.heapsnapshot.gz"));
+    let queriable = queriable_nodes(&graph, &analysis.kinds);
+    // The leaked entries hang from a global through properties and elements only.
+    let (_, array) = *properties_named(&graph, "requestHistory")
+        .iter()
+        .find(|(_, t)| graph.node_name(*t) == "Array")
+        .expect("the requestHistory array");
+    let entries = elements(&graph, array);
+    assert!(queriable.get(array as usize));
+    assert!(entries.iter().all(|&e| queriable.get(e as usize)), "every requestHistory entry is queriable");
+    // Every queriable object is on the user side of the graph, and the synthetic roots and
+    // the objects only internal edges reach are not queriable.
+    let count = (0..graph.node_count()).filter(|&v| queriable.get(v)).count();
+    assert!(count > 4010 && count < graph.node_count() / 2, "{count} queriable objects");
+    for v in (0..graph.node_count()).filter(|&v| queriable.get(v)) {
+        let distance = analysis.distance[v];
+        assert!((1..100_000_000).contains(&distance), "queriable @{} has distance {distance}", graph.node_id(v as u32));
+    }
+    assert!(!queriable.get(graph.root() as usize));
+    let gc_roots =
+        graph.edges_of(graph.root()).map(|e| graph.edge_target(e)).find(|&t| graph.node_name(t) == "(GC roots)");
+    assert!(!queriable.get(gc_roots.expect("(GC roots)") as usize));
+}
+
+#[test]
+fn a_comparison_analysis_differs_only_by_having_no_distances() {
+    let path = sample("map-cache.after.heapsnapshot.gz");
+    let (graph, full) = load_and_analyze(&path);
+    let lite = analyze_parts(&graph, &NoProgress, Parts::FOR_COMPARISON).expect("analysis");
+    assert!(lite.distance.is_empty());
+    assert_eq!(full.distance.len(), graph.node_count());
+    assert_eq!(lite.dominator, full.dominator);
+    assert_eq!(lite.retained, full.retained);
+    assert_eq!(lite.self_sizes, full.self_sizes);
+    assert_eq!(lite.flags, full.flags);
+    let strip = |rows: Vec<ClassAggregate>| -> Vec<ClassAggregate> {
+        rows.into_iter().map(|r| ClassAggregate { distance: 0, ..r }).collect()
+    };
+    let (full_rows, lite_rows) = (aggregates(&graph, &full, None), aggregates(&graph, &lite, None));
+    assert!(full_rows.iter().any(|r| r.distance != 0));
+    assert!(lite_rows.iter().all(|r| r.distance == 0));
+    assert_eq!(strip(lite_rows), strip(full_rows));
 }
