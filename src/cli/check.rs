@@ -77,7 +77,9 @@ fn v8_violations(
     let mut violations = Vec::new();
     let mut summary = Vec::new();
     let (between, growth_lines) = {
-        let (base, current) = load_and_analyze_pair(baseline, target)?;
+        // With a final snapshot, the ids of both are sorted while they are analysed.
+        let ids = |graph: &crate::graph::HeapGraph| final_path.map(|_| sorted_ids(graph));
+        let ((base, base_ids), (current, current_ids)) = load_and_analyze_pair(baseline, target, ids)?;
         let mut lines = Vec::new();
         if budget.classes.is_empty() {
             let growth =
@@ -111,7 +113,7 @@ fn v8_violations(
                 }
             }
         }
-        let between = final_path.map(|_| ids_not_in(&sorted_ids(&current.graph), &sorted_ids(&base.graph)));
+        let between = current_ids.zip(base_ids).map(|(current_ids, base_ids)| ids_not_in(&current_ids, &base_ids));
         (between, lines)
     };
     violations.extend(growth_lines);

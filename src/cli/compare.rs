@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::load::load_and_analyze_pair;
-use crate::compare::v8::{ClassDiff, Side, SnapshotDiff, compare};
+use crate::compare::v8::{ClassDiff, Side, SnapshotDiff, SortedIds, compare_sorted};
 use crate::export::tables::{ComparisonRow, csv};
 use crate::export::write_atomically;
 use crate::format::{human_size, signed_size};
@@ -70,10 +70,12 @@ pub fn process_warning(diff: &SnapshotDiff) -> Option<String> {
 
 /// Runs the comparison.
 pub fn run(base_path: &Path, current_path: &Path, options: &CompareOptions<'_>) -> anyhow::Result<ExitCode> {
-    let (base, current) = load_and_analyze_pair(base_path, current_path)?;
-    let diff = compare(
+    let ((base, base_ids), (current, current_ids)) = load_and_analyze_pair(base_path, current_path, SortedIds::of)?;
+    let diff = compare_sorted(
         Side { graph: &base.graph, analysis: &base.analysis },
         Side { graph: &current.graph, analysis: &current.analysis },
+        base_ids,
+        current_ids,
     );
     if let Some(path) = options.csv {
         let rows: Vec<ComparisonRow<'_>> = diff.classes.iter().map(ComparisonRow::from).collect();

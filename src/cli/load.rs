@@ -24,15 +24,20 @@ pub struct Analyzed {
 /// Loads and analyzes `path`, showing progress on a terminal.
 pub fn load_and_analyze(path: &Path) -> anyhow::Result<Analyzed> {
     let bar = TerminalProgress::new();
-    let result = load_and_analyze_with(path, &bar, Parts::ALL);
+    let result = load_and_analyze_with(path, &bar, Parts::ALL, &|_| ()).map(|(analyzed, ())| analyzed);
     bar.finish();
     Ok(result?)
 }
 
 /// Loads two snapshots at once (see [`both`]) and analyzes them for a comparison: class rows
-/// and retained sizes, without distances ([`Parts::FOR_COMPARISON`]).
-pub fn load_and_analyze_pair(first: &Path, second: &Path) -> anyhow::Result<(Analyzed, Analyzed)> {
-    both(first, second, |path, progress| load_and_analyze_with(path, progress, Parts::FOR_COMPARISON))
+/// and retained sizes, without distances ([`Parts::FOR_COMPARISON`]). `beside` runs on each
+/// graph during its analysis, whose sequential steps leave a core free.
+pub fn load_and_analyze_pair<T: Send>(
+    first: &Path,
+    second: &Path,
+    beside: impl Fn(&HeapGraph) -> T + Sync,
+) -> anyhow::Result<((Analyzed, T), (Analyzed, T))> {
+    both(first, second, |path, progress| load_and_analyze_with(path, progress, Parts::FOR_COMPARISON, &beside))
 }
 
 /// Runs `work` on two snapshots at once (each one's sequential steps leave cores the other
@@ -49,14 +54,20 @@ fn both<T: Send>(
     Ok((a?, b?))
 }
 
-fn load_and_analyze_with(path: &Path, progress: &dyn Progress, parts: Parts) -> Result<Analyzed, crate::Error> {
+fn load_and_analyze_with<T: Send>(
+    path: &Path,
+    progress: &dyn Progress,
+    parts: Parts,
+    beside: &(dyn Fn(&HeapGraph) -> T + Sync),
+) -> Result<(Analyzed, T), crate::Error> {
     let started = Instant::now();
     let load = load_v8_file(path, LoadOptions::default(), progress)?;
     let timer = PhaseTimer::new(progress);
-    let analysis = analyze_parts(&load.graph, &timer, parts).map_err(|kind| crate::Error::new(path, kind))?;
+    let (analysis, extra) = rayon::join(|| analyze_parts(&load.graph, &timer, parts), || beside(&load.graph));
+    let analysis = analysis.map_err(|kind| crate::Error::new(path, kind))?;
     let mut phases = load.phases;
     phases.extend(timer.finish());
-    Ok(Analyzed { graph: load.graph, analysis, phases, took: started.elapsed() })
+    Ok((Analyzed { graph: load.graph, analysis, phases, took: started.elapsed() }, extra))
 }
 
 /// Phase timings as a JSON object of milliseconds.

@@ -108,16 +108,22 @@ impl IdAndOrdinal {
     }
 }
 
-/// A graph's nodes as [`IdAndOrdinal`]s, ascending.
-fn sorted_ids(graph: &HeapGraph) -> Vec<IdAndOrdinal> {
-    let mut ids: Vec<IdAndOrdinal> =
-        graph.node_ids().par_iter().enumerate().map(|(v, &id)| IdAndOrdinal::new(id, v as u32)).collect();
-    ids.par_sort_unstable();
-    ids
+/// A graph's nodes by ascending V8 id: what [`compare_sorted`] matches objects with. It
+/// needs only the graph, so it can be made while the analysis runs.
+pub struct SortedIds(Vec<IdAndOrdinal>);
+
+impl SortedIds {
+    /// Sorts `graph`'s node ids.
+    pub fn of(graph: &HeapGraph) -> Self {
+        let mut ids: Vec<IdAndOrdinal> =
+            graph.node_ids().par_iter().enumerate().map(|(v, &id)| IdAndOrdinal::new(id, v as u32)).collect();
+        ids.par_sort_unstable();
+        Self(ids)
+    }
 }
 
 /// Counts the ids both graphs have, and those whose nodes agree on type and name, from both
-/// graphs' [`sorted_ids`]: a merge of the two lists, in parallel pieces of `a` (each with the
+/// graphs' [`SortedIds`]: a merge of the two lists, in parallel pieces of `a` (each with the
 /// part of `b` in its id range).
 fn common_ids(base: &HeapGraph, current: &HeapGraph, a: &[IdAndOrdinal], b: &[IdAndOrdinal]) -> (u64, u64) {
     const PIECE: usize = 1 << 16;
@@ -179,19 +185,24 @@ fn index_by_key(rows: &[ClassAggregate]) -> HashMap<&str, usize> {
 
 /// Compares `current` with `base`.
 pub fn compare(base: Side<'_>, current: Side<'_>) -> SnapshotDiff {
-    let ((current_rows, base_rows), (base_sorted, current_sorted)) = rayon::join(
+    let (base_sorted, current_sorted) = rayon::join(|| SortedIds::of(base.graph), || SortedIds::of(current.graph));
+    compare_sorted(base, current, base_sorted, current_sorted)
+}
+
+/// [`compare`] with both graphs' ids already sorted.
+pub fn compare_sorted(
+    base: Side<'_>,
+    current: Side<'_>,
+    SortedIds(base_sorted): SortedIds,
+    SortedIds(current_sorted): SortedIds,
+) -> SnapshotDiff {
+    let (current_rows, base_rows) = rayon::join(
+        || aggregates(current.graph, current.analysis, None),
         || {
-            rayon::join(
-                || aggregates(current.graph, current.analysis, None),
-                || {
-                    let names = base.analysis.names(base.graph);
-                    let classes =
-                        class_names_with(&names, &base.analysis.kinds, Some(&current.analysis.classes.interfaces));
-                    aggregates_by(base.graph, base.analysis, &classes, None)
-                },
-            )
+            let names = base.analysis.names(base.graph);
+            let classes = class_names_with(&names, &base.analysis.kinds, Some(&current.analysis.classes.interfaces));
+            aggregates_by(base.graph, base.analysis, &classes, None)
         },
-        || rayon::join(|| sorted_ids(base.graph), || sorted_ids(current.graph)),
     );
     let ((common, agreeing), (base_ids, current_ids)) = rayon::join(
         || common_ids(base.graph, current.graph, &base_sorted, &current_sorted),
