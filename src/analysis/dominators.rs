@@ -46,78 +46,87 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     let root = g.root as usize;
     // Preorder numbers start at 1 so that 0 can stand for the virtual super-root edge.
     let mut order: Vec<u32> = Vec::with_capacity(n); // preorder index -> node
-    let mut number = vec![UNSEEN; n]; // node -> preorder index
+    // The link-eval forest, by node. Before a node is linked, `best` is its preorder number
+    // (UNSEEN until it is numbered), so evaluating an unlinked retainer gives its number.
+    let mut forest = vec![ForestEntry { ancestor: UNSEEN, best: UNSEEN }; n];
     let mut parent = vec![0u32; n]; // preorder index -> parent's preorder index
+    let mut parent_node = vec![0u32; n]; // preorder index -> parent node
     // "Numbered yet", one bit per node: the DFS tests it for every edge, and a bit array
-    // stays in cache where `number` does not.
+    // stays in cache where the forest does not.
     let mut seen = BitVec::zeros(n);
 
     let mut stack: Vec<(u32, u32)> = Vec::new(); // (node, next edge)
-    let mut dfs =
-        |start: usize, parent_index: u32, order: &mut Vec<u32>, number: &mut Vec<u32>, parent: &mut Vec<u32>| {
-            seen.set(start);
-            number[start] = order.len() as u32;
-            parent[order.len()] = parent_index;
-            order.push(start as u32);
-            stack.push((start as u32, g.first_edge[start]));
-            while let Some(top) = stack.last_mut() {
-                let (v, e) = *top;
-                let end = g.first_edge[v as usize + 1];
-                let mut next = e;
-                let mut found = None;
-                while next < end {
-                    let t = g.edge_to[next as usize] as usize;
-                    let essential = g.essential.get(next as usize);
-                    next += 1;
-                    if essential && !seen.get(t) {
-                        found = Some(t);
-                        break;
-                    }
-                }
-                top.1 = next;
-                match found {
-                    Some(t) => {
-                        // The next sibling is visited when this child's subtree is done; its
-                        // edge range was fetched when the parent was reached: fetch its edges.
-                        if next < end {
-                            let sibling = g.edge_to[next as usize] as usize;
-                            if let Some(&first) = g.first_edge.get(sibling) {
-                                prefetch(g.edge_to, first as usize);
-                            }
-                        }
-                        let index = order.len();
-                        seen.set(t);
-                        number[t] = index as u32;
-                        parent[index] = number[v as usize];
-                        order.push(t as u32);
-                        let first = g.first_edge[t];
-                        // Its children are visited next: fetch their edge ranges together
-                        // instead of one miss at a time.
-                        let children =
-                            first as usize..(g.first_edge[t + 1] as usize).min(first as usize + PREFETCH_CHILDREN);
-                        for &child in &g.edge_to[children] {
-                            prefetch(g.first_edge, child as usize);
-                        }
-                        stack.push((t as u32, first));
-                    }
-                    None => {
-                        stack.pop();
-                    }
+    let mut dfs = |start: usize,
+                   parent_index: u32,
+                   order: &mut Vec<u32>,
+                   forest: &mut Vec<ForestEntry>,
+                   parent: &mut Vec<u32>,
+                   parent_node: &mut Vec<u32>| {
+        seen.set(start);
+        forest[start].best = order.len() as u32;
+        parent[order.len()] = parent_index;
+        parent_node[order.len()] = g.root;
+        order.push(start as u32);
+        stack.push((start as u32, g.first_edge[start]));
+        while let Some(top) = stack.last_mut() {
+            let (v, e) = *top;
+            let end = g.first_edge[v as usize + 1];
+            let mut next = e;
+            let mut found = None;
+            while next < end {
+                let t = g.edge_to[next as usize] as usize;
+                let essential = g.essential.get(next as usize);
+                next += 1;
+                if essential && !seen.get(t) {
+                    found = Some(t);
+                    break;
                 }
             }
-        };
-    dfs(root, 0, &mut order, &mut number, &mut parent);
-    let root_number = number[root];
+            top.1 = next;
+            match found {
+                Some(t) => {
+                    // The next sibling is visited when this child's subtree is done; its
+                    // edge range was fetched when the parent was reached: fetch its edges.
+                    if next < end {
+                        let sibling = g.edge_to[next as usize] as usize;
+                        if let Some(&first) = g.first_edge.get(sibling) {
+                            prefetch(g.edge_to, first as usize);
+                        }
+                    }
+                    let index = order.len();
+                    seen.set(t);
+                    forest[t].best = index as u32;
+                    parent[index] = forest[v as usize].best;
+                    parent_node[index] = v;
+                    order.push(t as u32);
+                    let first = g.first_edge[t];
+                    // Its children are visited next: fetch their edge ranges together
+                    // instead of one miss at a time.
+                    let children =
+                        first as usize..(g.first_edge[t + 1] as usize).min(first as usize + PREFETCH_CHILDREN);
+                    for &child in &g.edge_to[children] {
+                        prefetch(g.first_edge, child as usize);
+                    }
+                    stack.push((t as u32, first));
+                }
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+    };
+    dfs(root, 0, &mut order, &mut forest, &mut parent, &mut parent_node);
+    let root_number = forest[root].best;
     // Orphans, in ascending node order, hang from the root.
     let mut is_orphan = vec![false; n];
     for v in 0..n {
-        if v == root || number[v] != UNSEEN {
+        if v == root || forest[v].best != UNSEEN {
             continue;
         }
         let slots = g.first_retainer[v] as usize..g.first_retainer[v + 1] as usize;
         if !g.retainers[slots].iter().any(|r| g.essential.get(r.edge as usize)) {
             is_orphan[v] = true;
-            dfs(v, root_number, &mut order, &mut number, &mut parent);
+            dfs(v, root_number, &mut order, &mut forest, &mut parent, &mut parent_node);
         }
         if v % 65_536 == 0 && cancelled() {
             return None;
@@ -129,7 +138,6 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     // forest entry keeps its ancestor and the smallest semidominator on its compressed path
     // side by side, so one compression step touches two entries, not four arrays.
     let mut semi: Vec<u32> = (0..reached as u32).collect();
-    let mut forest: Vec<ForestEntry> = (0..reached as u32).map(|i| ForestEntry { ancestor: UNSEEN, best: i }).collect();
     let mut compress_stack: Vec<u32> = Vec::new();
     // Most heap nodes have at most one essential retainer. Then that retainer is the DFS
     // parent (or, for an orphan, the root stands for it), and the semidominator is the
@@ -149,6 +157,7 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
             let far = order[w - NODES_AHEAD] as usize;
             prefetch(g.first_retainer, far);
             prefetch(&is_orphan, far);
+            prefetch(&forest, far);
             let near = order[w - NODES_AHEAD / 2] as usize;
             if let Some(&slot) = g.first_retainer.get(near) {
                 prefetch(g.retainers, slot as usize);
@@ -157,7 +166,7 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
         let node = order[w] as usize;
         if single_retainer.get(node) {
             semi[w] = parent[w];
-            forest[w] = ForestEntry { ancestor: parent[w], best: parent[w] };
+            forest[node] = ForestEntry { ancestor: parent_node[w], best: parent[w] };
             continue;
         }
         let mut s = semi[w];
@@ -168,37 +177,27 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
         for slot in first..end {
             // Nodes with many retainers (maps, shared strings) dominate this loop, and their
             // retainers' entries are scattered: fetch them a few slots ahead, in two stages.
-            if end - first > PREFETCH_FAR {
-                if let Some(ahead) = g.retainers.get(slot + PREFETCH_FAR)
-                    && slot + PREFETCH_FAR < end
-                {
-                    prefetch(&number, ahead.node as usize);
-                }
-                if slot + PREFETCH_NEAR < end
-                    && let Some(ahead) = g.retainers.get(slot + PREFETCH_NEAR)
-                    && let Some(&v) = number.get(ahead.node as usize)
-                {
-                    prefetch(&forest, v as usize);
-                }
+            if end - first > PREFETCH_FAR
+                && slot + PREFETCH_FAR < end
+                && let Some(ahead) = g.retainers.get(slot + PREFETCH_FAR)
+            {
+                prefetch(&forest, ahead.node as usize);
             }
             let retainer = g.retainers[slot];
             if !g.essential.get(retainer.edge as usize) {
                 continue;
             }
-            let v = number[retainer.node as usize];
-            if v == UNSEEN {
-                continue; // a clique node: outside the graph being dominated
-            }
-            let candidate = if (v as usize) < w { v } else { eval(v, &mut forest, &mut compress_stack) };
-            s = s.min(candidate);
+            // A retainer numbered before `w` is not linked yet and gives its own number; a
+            // clique node gives UNSEEN, which never wins.
+            s = s.min(eval(retainer.node, &mut forest, &mut compress_stack));
         }
         semi[w] = s;
-        forest[w] = ForestEntry { ancestor: parent[w], best: s };
+        forest[node] = ForestEntry { ancestor: parent_node[w], best: s };
     }
 
     // Immediate dominators by nearest common ancestor, in preorder.
     // The semidominator pass is done: free its arrays before the last ones are allocated.
-    drop((forest, number, is_orphan, compress_stack, seen, single_retainer));
+    drop((forest, parent_node, is_orphan, compress_stack, seen, single_retainer));
     parent.truncate(reached);
     let mut idom_index = parent;
     for w in 1..reached {
@@ -254,7 +253,5 @@ fn eval(v: u32, forest: &mut [ForestEntry], stack: &mut Vec<u32>) -> u32 {
 const PREFETCH_CHILDREN: usize = 8;
 /// How many nodes ahead the semidominator pass fetches a node's retainer range.
 const NODES_AHEAD: usize = 16;
-/// How many retainer slots ahead a retainer's preorder number is fetched.
-const PREFETCH_FAR: usize = 16;
 /// How many retainer slots ahead a retainer's forest entry is fetched.
-const PREFETCH_NEAR: usize = 8;
+const PREFETCH_FAR: usize = 16;
