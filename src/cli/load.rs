@@ -7,7 +7,7 @@ use super::TerminalProgress;
 use crate::analysis::{Analysis, Parts, analyze_parts};
 use crate::graph::HeapGraph;
 use crate::progress::{NoProgress, Phase, PhaseTimer, Progress};
-use crate::snapshot::{LoadOptions, load_v8_file};
+use crate::snapshot::{LoadOptions, V8Load, load_v8_file};
 
 /// A loaded and analyzed V8 snapshot.
 pub struct Analyzed {
@@ -29,15 +29,42 @@ pub fn load_and_analyze(path: &Path) -> anyhow::Result<Analyzed> {
     Ok(result?)
 }
 
-/// Loads two snapshots at once (see [`both`]) and analyzes them for a comparison: class rows
-/// and retained sizes, without distances ([`Parts::FOR_COMPARISON`]). `beside` runs on each
-/// graph during its analysis, whose sequential steps leave a core free.
+/// Loads and analyzes two snapshots for a comparison: class rows and retained sizes, without
+/// distances ([`Parts::FOR_COMPARISON`]). `beside` runs on each graph during its analysis.
+///
+/// The larger file is loaded first, alone: its load keeps every core busy. The smaller one is
+/// loaded and analysed beside the larger one's analysis, whose dominator pass is sequential
+/// and leaves a core free. The progress shown on a terminal is the larger one's. When both
+/// fail, the error of `first` is the one reported.
 pub fn load_and_analyze_pair<T: Send>(
     first: &Path,
     second: &Path,
     beside: impl Fn(&HeapGraph) -> T + Sync,
 ) -> anyhow::Result<((Analyzed, T), (Analyzed, T))> {
-    both(first, second, |path, progress| load_and_analyze_with(path, progress, Parts::FOR_COMPARISON, &beside))
+    let size = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len());
+    let second_is_larger = size(second) > size(first);
+    let (large, small) = if second_is_larger { (second, first) } else { (first, second) };
+    let bar = TerminalProgress::new();
+    let started = Instant::now();
+    let large_load = match load_v8_file(large, LoadOptions::default(), &bar) {
+        Ok(load) => load,
+        Err(err) => {
+            bar.finish();
+            if second_is_larger {
+                load_v8_file(first, LoadOptions::default(), &NoProgress)?;
+            }
+            return Err(err.into());
+        }
+    };
+    let work = |path: &Path| load_and_analyze_with(path, &NoProgress, Parts::FOR_COMPARISON, &beside);
+    let (large_result, small_result) = rayon::join(
+        || analyze_loaded(large, large_load, &bar, started, Parts::FOR_COMPARISON, &beside),
+        || work(small),
+    );
+    bar.finish();
+    let (first_result, second_result) =
+        if second_is_larger { (small_result, large_result) } else { (large_result, small_result) };
+    Ok((first_result?, second_result?))
 }
 
 /// Runs `work` on two snapshots at once (each one's sequential steps leave cores the other
@@ -62,6 +89,18 @@ fn load_and_analyze_with<T: Send>(
 ) -> Result<(Analyzed, T), crate::Error> {
     let started = Instant::now();
     let load = load_v8_file(path, LoadOptions::default(), progress)?;
+    analyze_loaded(path, load, progress, started, parts, beside)
+}
+
+/// The analysis half of [`load_and_analyze_with`]; `started` is when the load started.
+fn analyze_loaded<T: Send>(
+    path: &Path,
+    load: V8Load,
+    progress: &dyn Progress,
+    started: Instant,
+    parts: Parts,
+    beside: &(dyn Fn(&HeapGraph) -> T + Sync),
+) -> Result<(Analyzed, T), crate::Error> {
     let timer = PhaseTimer::new(progress);
     let (analysis, extra) = rayon::join(|| analyze_parts(&load.graph, &timer, parts), || beside(&load.graph));
     let analysis = analysis.map_err(|kind| crate::Error::new(path, kind))?;

@@ -250,3 +250,36 @@ fn summary_table_exports_as_csv() {
         assert_eq!(record.get(4).and_then(|c| c.parse::<u64>().ok()), row["retained_size"].as_u64());
     }
 }
+
+#[test]
+fn a_bad_snapshot_in_a_pair_is_named_whichever_is_larger() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let good = dir.path().join("good.heapsnapshot");
+    std::fs::write(&good, tiny_snapshot(1)).expect("write");
+    // Larger than the good one, so it is the one loaded first.
+    let big_bad = dir.path().join("big-bad.heapsnapshot");
+    std::fs::write(&big_bad, format!("{{\"snapshot\": {}", " ".repeat(4096))).expect("write");
+    let small_bad = dir.path().join("small-bad.heapsnapshot");
+    std::fs::write(&small_bad, "{\"snapshot\": {}}").expect("write");
+    let path = |p: &std::path::Path| p.display().to_string();
+    for (args, named) in [
+        ([path(&good), path(&big_bad)], &big_bad),
+        ([path(&big_bad), path(&good)], &big_bad),
+        ([path(&good), path(&small_bad)], &small_bad),
+        ([path(&small_bad), path(&good)], &small_bad),
+        // Both bad: the first one given is reported, larger or not.
+        ([path(&small_bad), path(&big_bad)], &small_bad),
+        ([path(&big_bad), path(&small_bad)], &big_bad),
+    ] {
+        for command in ["compare", "check"] {
+            let mut argv = vec![command, &args[0], &args[1]];
+            if command == "check" {
+                argv.extend(["--max-growth", "1MiB"]);
+            }
+            let (code, _, err) = run_cli(&argv);
+            assert_eq!(code, Some(2), "{argv:?}: {err}");
+            assert!(err.contains(&path(named)), "{argv:?} should name {}: {err}", named.display());
+            assert_eq!(err.lines().count(), 1, "{argv:?}: one error line: {err}");
+        }
+    }
+}
