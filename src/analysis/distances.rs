@@ -3,7 +3,7 @@
 //! `sloppy_function_map` of native contexts, descriptor slots of `(map descriptors)` arrays, and
 //! the first half of each WeakMap value pair.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 
 use super::essential::WeakMapNames;
 use super::kinds::Kinds;
@@ -90,21 +90,19 @@ pub fn distances(
     // "Has a distance", one bit per node: tested for every edge, and small enough to stay
     // in cache where `distance` does not.
     let mut reached = super::bits::BitVec::zeros(n);
-    let mut bfs = |queue: &mut Vec<u32>, distance: &mut [i32], reached: &mut super::bits::BitVec| {
-        let mut head = 0;
-        while head < queue.len() {
+    // The queue is a ring buffer: it holds the frontier, not every node reached.
+    let mut bfs = |queue: &mut VecDeque<u32>, distance: &mut [i32], reached: &mut super::bits::BitVec| {
+        while let Some(src) = queue.pop_front() {
             // The queue says which nodes come next: fetch their edge ranges, then their
             // edges, a few nodes ahead.
-            if let Some(&ahead) = queue.get(head + PREFETCH_FAR) {
+            if let Some(&ahead) = queue.get(PREFETCH_FAR - 1) {
                 prefetch(&graph.first_edge, ahead as usize);
             }
-            if let Some(&ahead) = queue.get(head + PREFETCH_NEAR) {
+            if let Some(&ahead) = queue.get(PREFETCH_NEAR - 1) {
                 let first = graph.first_edge[ahead as usize] as usize;
                 prefetch(&graph.edge_to, first);
                 prefetch(&graph.edge_type, first);
             }
-            let src = queue[head];
-            head += 1;
             let d = distance[src as usize] + 1;
             for e in graph.edges_of(src) {
                 if graph.edge_type(e) == kinds.e_weak {
@@ -116,26 +114,25 @@ pub fn distances(
                 }
                 reached.set(t as usize);
                 distance[t as usize] = d;
-                queue.push(t);
+                queue.push_back(t);
             }
         }
     };
     let root = graph.root();
-    let mut queue: Vec<u32> = Vec::new();
+    let mut queue: VecDeque<u32> = VecDeque::new();
     for e in graph.edges_of(root) {
         let t = graph.edge_target(e);
         if is_user_root(graph, kinds, names, t) {
             distance[t as usize] = 1;
             reached.set(t as usize);
-            queue.push(t);
+            queue.push_back(t);
         }
     }
     let had_user_roots = !queue.is_empty();
     bfs(&mut queue, &mut distance, &mut reached);
     distance[root as usize] = if had_user_roots { BASE_SYSTEM_DISTANCE } else { 0 };
     reached.set(root as usize);
-    queue.clear();
-    queue.push(root);
+    queue.push_back(root);
     bfs(&mut queue, &mut distance, &mut reached);
     distance
 }

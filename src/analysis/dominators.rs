@@ -50,7 +50,6 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     // (UNSEEN until it is numbered), so evaluating an unlinked retainer gives its number.
     let mut forest = vec![ForestEntry { ancestor: UNSEEN, best: UNSEEN }; n];
     let mut parent = vec![0u32; n]; // preorder index -> parent's preorder index
-    let mut parent_node = vec![0u32; n]; // preorder index -> parent node
     // "Numbered yet", one bit per node: the DFS tests it for every edge, and a bit array
     // stays in cache where the forest does not.
     let mut seen = BitVec::zeros(n);
@@ -60,12 +59,10 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
                    parent_index: u32,
                    order: &mut Vec<u32>,
                    forest: &mut Vec<ForestEntry>,
-                   parent: &mut Vec<u32>,
-                   parent_node: &mut Vec<u32>| {
+                   parent: &mut Vec<u32>| {
         seen.set(start);
         forest[start].best = order.len() as u32;
         parent[order.len()] = parent_index;
-        parent_node[order.len()] = g.root;
         order.push(start as u32);
         stack.push((start as u32, g.first_edge[start]));
         while let Some(top) = stack.last_mut() {
@@ -97,7 +94,6 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
                     seen.set(t);
                     forest[t].best = index as u32;
                     parent[index] = forest[v as usize].best;
-                    parent_node[index] = v;
                     order.push(t as u32);
                     let first = g.first_edge[t];
                     // Its children are visited next: fetch their edge ranges together
@@ -115,18 +111,18 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
             }
         }
     };
-    dfs(root, 0, &mut order, &mut forest, &mut parent, &mut parent_node);
+    dfs(root, 0, &mut order, &mut forest, &mut parent);
     let root_number = forest[root].best;
     // Orphans, in ascending node order, hang from the root.
-    let mut is_orphan = vec![false; n];
+    let mut is_orphan = BitVec::zeros(n);
     for v in 0..n {
         if v == root || forest[v].best != UNSEEN {
             continue;
         }
         let slots = g.first_retainer[v] as usize..g.first_retainer[v + 1] as usize;
         if !g.retainers[slots].iter().any(|r| g.essential.get(r.edge as usize)) {
-            is_orphan[v] = true;
-            dfs(v, root_number, &mut order, &mut forest, &mut parent, &mut parent_node);
+            is_orphan.set(v);
+            dfs(v, root_number, &mut order, &mut forest, &mut parent);
         }
         if v % 65_536 == 0 && cancelled() {
             return None;
@@ -156,7 +152,6 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
         if w > NODES_AHEAD {
             let far = order[w - NODES_AHEAD] as usize;
             prefetch(g.first_retainer, far);
-            prefetch(&is_orphan, far);
             prefetch(&forest, far);
             let near = order[w - NODES_AHEAD / 2] as usize;
             if let Some(&slot) = g.first_retainer.get(near) {
@@ -166,11 +161,12 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
         let node = order[w] as usize;
         if single_retainer.get(node) {
             semi[w] = parent[w];
-            forest[node] = ForestEntry { ancestor: parent_node[w], best: parent[w] };
+            // The parent was numbered shortly before, so its `order` entry is usually cached.
+            forest[node] = ForestEntry { ancestor: order[parent[w] as usize], best: parent[w] };
             continue;
         }
         let mut s = semi[w];
-        if is_orphan[node] {
+        if is_orphan.get(node) {
             s = s.min(root_number);
         }
         let (first, end) = (g.first_retainer[node] as usize, g.first_retainer[node + 1] as usize);
@@ -192,12 +188,12 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
             s = s.min(eval(retainer.node, &mut forest, &mut compress_stack));
         }
         semi[w] = s;
-        forest[node] = ForestEntry { ancestor: parent_node[w], best: s };
+        forest[node] = ForestEntry { ancestor: order[parent[w] as usize], best: s };
     }
 
     // Immediate dominators by nearest common ancestor, in preorder.
     // The semidominator pass is done: free its arrays before the last ones are allocated.
-    drop((forest, parent_node, is_orphan, compress_stack, seen, single_retainer));
+    drop((forest, is_orphan, compress_stack, seen, single_retainer));
     parent.truncate(reached);
     let mut idom_index = parent;
     for w in 1..reached {
