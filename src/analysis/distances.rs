@@ -58,6 +58,8 @@ pub fn distances(
     let mut distance = vec![NO_DISTANCE; n];
     // WeakMap pairs whose first half was seen (shared by both BFS passes).
     let mut pending: HashSet<u32> = HashSet::new();
+    // Without WeakMap edges, an internal edge's name need not be read.
+    let has_weak_maps = !weak_maps.is_empty();
     let mut filter = |src: u32, e: u32| -> bool {
         if ignored.contains(&graph.edge_target(e)) {
             return false;
@@ -78,7 +80,8 @@ pub fn distances(
             };
             return index.is_none_or(|i| i < 2 || i % 3 != 1);
         }
-        if graph.edge_type(e) == kinds.e_internal
+        if has_weak_maps
+            && graph.edge_type(e) == kinds.e_internal
             && let Some(pair) = weak_maps.get(graph.edge_name_or_index(e))
             && !pending.remove(&pair.pair_id)
         {
@@ -97,11 +100,15 @@ pub fn distances(
             // edges, a few nodes ahead.
             if let Some(&ahead) = queue.get(PREFETCH_FAR - 1) {
                 prefetch(&graph.first_edge, ahead as usize);
+                prefetch(&*distance, ahead as usize);
             }
             if let Some(&ahead) = queue.get(PREFETCH_NEAR - 1) {
                 let first = graph.first_edge[ahead as usize] as usize;
                 prefetch(&graph.edge_to, first);
                 prefetch(&graph.edge_type, first);
+                if has_weak_maps {
+                    prefetch(&graph.edge_name, first);
+                }
             }
             let d = distance[src as usize] + 1;
             for e in graph.edges_of(src) {
