@@ -32,8 +32,23 @@ fn oracle_dir() -> Option<std::path::PathBuf> {
 #[test]
 fn every_node_matches_devtools_on_the_oracle_snapshot() {
     let Some(dir) = oracle_dir() else { return };
-    let (graph, analysis) = load_and_analyze(&dir.join("node-cache.heapsnapshot.gz"));
-    let file = std::fs::File::open(dir.join("node-cache.devtools-nodes.jsonl.gz")).expect("oracle nodes");
+    assert_every_node_matches(&dir.join("node-cache.heapsnapshot.gz"), &dir.join("node-cache.devtools-nodes.jsonl.gz"));
+}
+
+/// A snapshot with WeakMap and WeakSet entries: DevTools' ephemeron rules for distances and
+/// essential edges (its numbers made by `../shared/tools/devtools-oracle`, see
+/// `tests/data/devtools/README.md`).
+#[test]
+fn every_node_matches_devtools_on_a_snapshot_with_weakmap_entries() {
+    let devtools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/devtools");
+    assert_every_node_matches(&sample("weakmap.heapsnapshot.gz"), &devtools.join("weakmap.devtools-nodes.jsonl.gz"));
+}
+
+/// Every node's id, display name, type, shallow and retained size, dominator, distance and
+/// class equal DevTools' (one JSON object per line, in node order, gzip-compressed).
+fn assert_every_node_matches(snapshot: &std::path::Path, devtools_nodes: &std::path::Path) {
+    let (graph, analysis) = load_and_analyze(snapshot);
+    let file = std::fs::File::open(devtools_nodes).expect("oracle nodes");
     let reader = BufReader::new(flate2::read::GzDecoder::new(file));
     let mut mismatches: Vec<String> = Vec::new();
     let mut count = 0u32;

@@ -27,7 +27,7 @@ struct Expected {
     locations: usize,
 }
 
-const SAMPLES: [Expected; 9] = [
+const SAMPLES: [Expected; 10] = [
     Expected {
         file: "emitter-listeners.after.heapsnapshot.gz",
         nodes: 44211,
@@ -136,6 +136,18 @@ const SAMPLES: [Expected; 9] = [
         string_bytes: 672134,
         locations: 4549,
     },
+    Expected {
+        file: "weakmap.heapsnapshot.gz",
+        nodes: 40664,
+        edges: 184223,
+        self_size: 3013050,
+        id_sum: 62349772004,
+        detached: 8,
+        target_sum: 2272760938,
+        strings: 23098,
+        string_bytes: 463217,
+        locations: 4263,
+    },
 ];
 
 fn expected(file: &str) -> &'static Expected {
@@ -189,7 +201,7 @@ fn every_committed_sample_is_tested_and_loads() {
     let mut known: Vec<&str> = SAMPLES.iter().map(|e| e.file).collect();
     known.sort();
     assert_eq!(files, known, "every committed sample has expected numbers");
-    assert_eq!(files.len(), 9);
+    assert_eq!(files.len(), 10);
     for file in &files {
         let g = load_sample(file);
         let e = expected(file);
@@ -218,6 +230,7 @@ sample_tests! {
     request_history_before => "request-history.before.heapsnapshot.gz",
     request_history_after => "request-history.after.heapsnapshot.gz",
     request_history_final => "request-history.final.heapsnapshot.gz",
+    weakmap => "weakmap.heapsnapshot.gz",
 }
 
 #[test]
