@@ -44,7 +44,7 @@ pub struct Dominators {
 pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool) -> Option<Dominators> {
     let n = g.first_edge.len() - 1;
     let root = g.root as usize;
-    // Preorder numbers start at 1 so that 0 can stand for the virtual super-root edge.
+    // Preorder numbers: the root is 0; orphans hang from it by virtual edges.
     let mut order: Vec<u32> = Vec::with_capacity(n); // preorder index -> node
     // The link-eval forest, by node. Before a node is linked, `best` is its preorder number
     // (UNSEEN until it is numbered), so evaluating an unlinked retainer gives its number.
@@ -132,7 +132,9 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
 
     // Semidominators, in reverse preorder, with the simple (path-compressing) eval. Each
     // forest entry keeps its ancestor and the smallest semidominator on its compressed path
-    // side by side, so one compression step touches two entries, not four arrays.
+    // side by side, so one compression step touches two entries, not four arrays; entries
+    // are by node, so a node's retainers (listed in node order) are evaluated without a
+    // preorder lookup and read the forest in address order.
     let mut semi: Vec<u32> = (0..reached as u32).collect();
     let mut compress_stack: Vec<u32> = Vec::new();
     // Most heap nodes have at most one essential retainer. Then that retainer is the DFS
@@ -171,8 +173,8 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
         }
         let (first, end) = (g.first_retainer[node] as usize, g.first_retainer[node + 1] as usize);
         for slot in first..end {
-            // Nodes with many retainers (maps, shared strings) dominate this loop, and their
-            // retainers' entries are scattered: fetch them a few slots ahead, in two stages.
+            // Nodes with many retainers (maps, shared strings) dominate this loop: fetch the
+            // retainers' forest entries a few slots ahead.
             if end - first > PREFETCH_FAR
                 && slot + PREFETCH_FAR < end
                 && let Some(ahead) = g.retainers.get(slot + PREFETCH_FAR)
@@ -211,18 +213,21 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     Some(Dominators { idom, preorder: order })
 }
 
-/// A node of the link-eval forest.
+/// A node's entry in the link-eval forest (indexed by node).
 #[derive(Clone, Copy)]
 struct ForestEntry {
-    /// The parent in the (compressed) forest, or `UNSEEN` for a tree root.
+    /// The node's parent in the (compressed) forest, or `UNSEEN` while the node is a tree
+    /// root (not linked yet).
     ancestor: u32,
-    /// The smallest semidominator on the path from this node up to, not including, the root
-    /// of its tree (the semidominator of LT's `label`).
+    /// Once linked: the smallest semidominator (a preorder number) on the path from this node
+    /// up to, not including, the root of its tree (the semidominator of LT's `label`). Before
+    /// that: the node's own preorder number, or `UNSEEN` for a node the DFS never reached.
     best: u32,
 }
 
-/// The minimum semidominator on the path from `v` up to (not including) the root of its
-/// tree in the forest of processed nodes, compressing the path on the way.
+/// For node `v`: the minimum semidominator on the path from `v` up to (not including) the
+/// root of its tree in the forest of processed nodes, compressing the path on the way; for a
+/// node not linked yet, its own preorder number.
 fn eval(v: u32, forest: &mut [ForestEntry], stack: &mut Vec<u32>) -> u32 {
     let entry = forest[v as usize];
     if entry.ancestor == UNSEEN {
