@@ -196,6 +196,8 @@ pub fn compare_sorted(
     SortedIds(base_sorted): SortedIds,
     SortedIds(current_sorted): SortedIds,
 ) -> SnapshotDiff {
+    debug_assert_eq!(base_sorted.len(), base.graph.node_count(), "the base's sorted ids are of another graph");
+    debug_assert_eq!(current_sorted.len(), current.graph.node_count(), "the current sorted ids are of another graph");
     let (current_rows, base_rows) = rayon::join(
         || aggregates(current.graph, current.analysis, None),
         || {
