@@ -58,9 +58,8 @@ impl<'a> PropertyRanks<'a> {
                 }
             }
         });
-        let is_used = |i: usize| used.get(i);
         let mut texts: Vec<&'a str> =
-            (0..strings).filter(|&i| is_used(i)).map(|i| graph.strings.get(i as u32)).collect();
+            (0..strings).filter(|&i| used.get(i)).map(|i| graph.strings.get(i as u32)).collect();
         texts.extend(definitions.iter().flat_map(|d| d.properties.iter().map(String::as_str)));
         texts.push("");
         texts.par_sort_unstable_by(|a, b| js_cmp(a, b));
@@ -69,7 +68,7 @@ impl<'a> PropertyRanks<'a> {
         let of_string: Vec<u32> = (0..strings)
             .into_par_iter()
             .with_min_len(4096)
-            .map(|i| if is_used(i) { rank_of(graph.strings.get(i as u32)) } else { Self::UNRANKED })
+            .map(|i| if used.get(i) { rank_of(graph.strings.get(i as u32)) } else { Self::UNRANKED })
             .collect();
         let proto = rank_of("__proto__");
         Self { of_string, texts, proto }

@@ -14,8 +14,8 @@ use crate::export::paths::{Step, steps};
 use crate::format::human_size;
 use crate::graph::HeapGraph;
 
-/// A leaked-objects search of three V8 snapshots, loaded one after the other (only the ids of
-/// the first two are kept).
+/// A leaked-objects search of three V8 snapshots: the first two loaded at once (only their
+/// ids are kept), then the last one.
 pub fn search(baseline: &Path, target: &Path, final_path: &Path) -> anyhow::Result<(super::load::Analyzed, Leaks)> {
     let (baseline_ids, target_ids) = load_ids_both(baseline, target)?;
     let between = ids_not_in(&target_ids, &baseline_ids);

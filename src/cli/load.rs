@@ -56,10 +56,9 @@ pub fn load_and_analyze_pair<T: Send>(
             return Err(err.into());
         }
     };
-    let work = |path: &Path| load_and_analyze_with(path, &NoProgress, Parts::FOR_COMPARISON, &beside);
     let (large_result, small_result) = rayon::join(
         || analyze_loaded(large, large_load, &bar, started, Parts::FOR_COMPARISON, &beside),
-        || work(small),
+        || load_and_analyze_with(small, &NoProgress, Parts::FOR_COMPARISON, &beside),
     );
     bar.finish();
     let (first_result, second_result) =

@@ -237,8 +237,6 @@ pub fn compare_sorted(
     }
 }
 
-/// One class's row from its aggregate and `(id, ordinal)` pairs in each snapshot; `None`
-/// when no object is new or deleted.
 /// Sorts nodes by `size`, largest first, then by ordinal; the sizes are looked up once, and a
 /// big class is sorted in parallel.
 fn sort_largest_first(nodes: &mut [u32], size: &[u64]) {
@@ -254,6 +252,8 @@ fn sort_largest_first(nodes: &mut [u32], size: &[u64]) {
     }
 }
 
+/// One class's row from its aggregate and `(id, ordinal)` pairs in each snapshot; `None`
+/// when no object is new or deleted.
 fn diff_class(
     base: Side<'_>,
     current: Side<'_>,

@@ -214,13 +214,7 @@ impl<'a> Scanner<'a> {
             // when `b.base >= 64`.
             if let Some(count) = unsafe { super::canonical_avx512::block_words(block, b.base >= 64, ends, out) } {
                 *buffered += count;
-                // The last start is that of a number running into the next block, if any.
-                if starts != 0 {
-                    self.start = b.base + 63 - starts.leading_zeros() as usize;
-                }
-                self.prev_digits = b.digits;
-                self.prev_comma = b.commas >> 63;
-                self.prev_newline = b.newlines >> 63;
+                self.carry_over(&b, starts);
                 return true;
             }
         }
@@ -255,13 +249,20 @@ impl<'a> Scanner<'a> {
         }
         *buffered += n;
         // At most one start is left: that of a number running into the next block.
+        self.carry_over(&b, starts);
+        true
+    }
+
+    /// Keeps what the next block needs of `b`: its last bits, and the last of `starts` (the
+    /// start of a number running into the next block, if one does).
+    #[inline(always)]
+    fn carry_over(&mut self, b: &Block, starts: u64) {
         if starts != 0 {
-            self.start = b.base + starts.trailing_zeros() as usize;
+            self.start = b.base + 63 - starts.leading_zeros() as usize;
         }
         self.prev_digits = b.digits;
         self.prev_comma = b.commas >> 63;
         self.prev_newline = b.newlines >> 63;
-        true
     }
 
     /// The value of a number of 9 or more digits, or of one too near the end of the input to

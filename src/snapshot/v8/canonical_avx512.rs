@@ -16,40 +16,27 @@ use std::arch::x86_64::{
     _mm512_srlv_epi64, _mm512_storeu_si512, _mm512_sub_epi8, _mm512_sub_epi64, _pext_u64,
 };
 
-/// Byte `i` is `i`.
-static IOTA: [u8; 64] = {
+/// A permute table: byte `i` is `offset + (i / divisor) % modulus`.
+const fn byte_table(divisor: usize, modulus: usize, offset: u8) -> [u8; 64] {
     let mut bytes = [0u8; 64];
     let mut i = 0;
     while i < 64 {
-        bytes[i] = i as u8;
+        bytes[i] = offset + ((i / divisor) % modulus) as u8;
         i += 1;
     }
     bytes
-};
+}
+
+/// Byte `i` is `i`.
+static IOTA: [u8; 64] = byte_table(1, 64, 0);
 
 /// Lane `j` (bytes `8j..8j + 8`) holds `j` in every byte: spreads element `j` of a packed
 /// byte vector over lane `j`.
-static SPREAD: [u8; 64] = {
-    let mut bytes = [0u8; 64];
-    let mut i = 0;
-    while i < 64 {
-        bytes[i] = (i / 8) as u8;
-        i += 1;
-    }
-    bytes
-};
+static SPREAD: [u8; 64] = byte_table(8, 64, 0);
 
 /// Byte `i` of every lane is `56 + i`: added to an end position `e`, the indexes of the
 /// eight bytes before `e` in the two-block table (the previous block is indexes 0..64).
-static BEFORE_END: [u8; 64] = {
-    let mut bytes = [0u8; 64];
-    let mut i = 0;
-    while i < 64 {
-        bytes[i] = 56 + (i % 8) as u8;
-        i += 1;
-    }
-    bytes
-};
+static BEFORE_END: [u8; 64] = byte_table(1, 8, 56);
 
 /// Classifies 64 bytes into digit, comma and newline masks.
 ///
