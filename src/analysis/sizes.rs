@@ -80,11 +80,12 @@ pub fn transferred_self_sizes(
 /// it dominates; nodes missing from it are dominated by the root and retain only themselves.
 pub fn retained_sizes(self_sizes: &[u64], dominator: &[u32], order: &[u32], root: u32) -> Vec<u64> {
     let mut retained = self_sizes.to_vec();
-    let mut listed = vec![false; self_sizes.len()];
+    let mut listed = BitVec::zeros(self_sizes.len());
     for &v in order {
-        listed[v as usize] = true;
+        listed.set(v as usize);
     }
-    let unlisted: u64 = listed.iter().zip(self_sizes).filter(|(l, _)| !**l).map(|(_, &s)| s).sum();
+    let unlisted: u64 = self_sizes.iter().enumerate().filter(|&(v, _)| !listed.get(v)).map(|(_, &s)| s).sum();
+    drop(listed);
     for (i, &v) in order.iter().enumerate().rev() {
         // Dominators are scattered: fetch the ones a few steps ahead (in reverse order).
         if let Some(&ahead) = i.checked_sub(PREFETCH_FAR).and_then(|j| order.get(j)) {
