@@ -35,8 +35,9 @@ pub struct GraphParts {
     pub edge_type: Vec<u8>,
     /// Edge names or indexes.
     pub edge_name: Vec<u32>,
-    /// Edge targets as nodes-array offsets.
-    pub edge_to_offset: Vec<u32>,
+    /// Edge targets as node ordinals (the parser divides the `to_node` offsets by the node
+    /// field count as it reads them; see [`offsets_to_ordinals`]).
+    pub edge_to: Vec<u32>,
     /// The strings.
     pub strings: StringTable,
     /// `locations`, flat, with `meta.location_fields.len()` numbers per row.
@@ -60,16 +61,15 @@ pub struct EdgeIndex {
     retainers: Vec<Retainer>,
 }
 
-/// Validates node and edge types and edge targets and builds the edge and retainer indexes.
-/// Needs the nodes and edges but not the strings, so a loader can run it while it parses them.
-/// `node_edge_count` and `edge_to_offset` are consumed (their buffers are reused).
+/// Validates node and edge types and builds the edge and retainer indexes. Needs the nodes and
+/// edges but not the strings, so a loader can run it while it parses them. `node_edge_count`
+/// and `edge_to` (already node ordinals) are consumed (their buffers are reused).
 pub fn index_edges(
     meta: &SnapshotMeta,
-    node_field_count: usize,
     node_type: &[u8],
     node_edge_count: Vec<u32>,
     edge_type: &[u8],
-    mut edge_to_offset: Vec<u32>,
+    edge_to: Vec<u32>,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> KindResult<EdgeIndex> {
     let node_count = node_type.len();
@@ -81,11 +81,6 @@ pub fn index_edges(
     }
     validate_types(node_type, meta.node_types.len(), edge_type, meta.edge_types.len())?;
     let first_edge = edge_index(node_edge_count, edge_count)?;
-    if cancelled() {
-        return Err(ErrorKind::Cancelled);
-    }
-    offsets_to_ordinals(&mut edge_to_offset, node_field_count, node_count)?;
-    let edge_to = edge_to_offset;
     if cancelled() {
         return Err(ErrorKind::Cancelled);
     }
@@ -108,7 +103,7 @@ pub fn build_graph(parts: GraphParts, progress: &dyn Progress) -> KindResult<Hea
         node_detachedness,
         edge_type,
         edge_name,
-        edge_to_offset,
+        edge_to,
         strings,
         locations,
         trace_function_infos,
@@ -120,9 +115,7 @@ pub fn build_graph(parts: GraphParts, progress: &dyn Progress) -> KindResult<Hea
     progress.phase(Phase::Index, 3);
     let index = match edge_index_parts {
         Some(index) => index,
-        None => index_edges(&meta, node_field_count, &node_type, node_edge_count, &edge_type, edge_to_offset, &|| {
-            progress.is_cancelled()
-        })?,
+        None => index_edges(&meta, &node_type, node_edge_count, &edge_type, edge_to, &|| progress.is_cancelled())?,
     };
     progress.set_done(1);
     validate_names(&node_name, &edge_type, &edge_name, &meta, strings.len())?;
@@ -253,44 +246,42 @@ fn edge_index(mut counts: Vec<u32>, edge_count: usize) -> KindResult<Vec<u32>> {
     Ok(counts)
 }
 
-/// Divides every `to_node` offset by the node field count, checking it names a real node.
-fn offsets_to_ordinals(to: &mut [u32], node_field_count: usize, node_count: usize) -> KindResult<()> {
-    match node_field_count {
-        6 => offsets_to_ordinals_by::<6>(to, node_count),
-        7 => offsets_to_ordinals_by::<7>(to, node_count),
-        nf => to
-            .par_chunks_mut(ROWS_PER_TASK)
-            .enumerate()
-            .try_for_each(|(chunk, slice)| convert_offsets(slice, chunk * ROWS_PER_TASK, nf as u32, node_count)),
+/// Turns `to_node` offsets into node ordinals in place: divides each by the node field count
+/// `nf`, checking it names one of `node_count` nodes. On a bad offset nothing is changed and
+/// the first one is returned as (index within `to`, offset).
+pub fn offsets_to_ordinals(to: &mut [u32], nf: usize, node_count: usize) -> Result<(), (usize, u32)> {
+    match nf {
+        // The usual field counts, so the division is by a constant.
+        6 => convert_offsets::<6>(to, node_count),
+        7 => convert_offsets::<7>(to, node_count),
+        nf => convert_offsets_by(to, u32::try_from(nf).unwrap_or(u32::MAX), node_count),
     }
 }
 
-fn offsets_to_ordinals_by<const NF: u32>(to: &mut [u32], node_count: usize) -> KindResult<()> {
-    to.par_chunks_mut(ROWS_PER_TASK)
-        .enumerate()
-        .try_for_each(|(chunk, slice)| convert_offsets(slice, chunk * ROWS_PER_TASK, NF, node_count))
+fn convert_offsets<const NF: u32>(to: &mut [u32], node_count: usize) -> Result<(), (usize, u32)> {
+    convert_offsets_by(to, NF, node_count)
 }
 
 #[inline(always)]
-fn convert_offsets(slice: &mut [u32], base: usize, nf: u32, node_count: usize) -> KindResult<()> {
-    let bad = slice.iter().fold(false, |bad, &v| bad | (v % nf != 0) | ((v / nf) as usize >= node_count));
-    if bad {
-        // Slow path: describe the first offending edge.
-        for (i, &v) in slice.iter().enumerate() {
-            let reason = if v % nf != 0 {
-                format!("which is not a multiple of the node field count {nf}")
-            } else if (v / nf) as usize >= node_count {
-                format!("beyond the last node (there are {node_count} nodes)")
-            } else {
-                continue;
-            };
-            return Err(ErrorKind::BadEdgeTarget { edge: (base + i) as u64, to_node: u64::from(v), reason });
-        }
+fn convert_offsets_by(to: &mut [u32], nf: u32, node_count: usize) -> Result<(), (usize, u32)> {
+    let is_bad = |v: u32| (v % nf != 0) | ((v / nf) as usize >= node_count);
+    if to.iter().fold(false, |bad, &v| bad | is_bad(v)) {
+        return Err(to.iter().enumerate().find(|&(_, &v)| is_bad(v)).map_or((0, 0), |(i, &v)| (i, v)));
     }
-    for v in slice.iter_mut() {
+    for v in to.iter_mut() {
         *v /= nf;
     }
     Ok(())
+}
+
+/// The error for edge `edge`, whose `to_node` offset `offset` names no node.
+pub fn bad_edge_target(edge: u64, offset: u32, nf: usize, node_count: usize) -> ErrorKind {
+    let reason = if offset as usize % nf.max(1) != 0 {
+        format!("which is not a multiple of the node field count {nf}")
+    } else {
+        format!("beyond the last node (there are {node_count} nodes)")
+    };
+    ErrorKind::BadEdgeTarget { edge, to_node: u64::from(offset), reason }
 }
 
 fn root_ordinal(root_offset: u32, node_field_count: usize, node_count: usize) -> KindResult<u32> {

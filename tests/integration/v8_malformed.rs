@@ -422,6 +422,28 @@ fn an_edge_target_beyond_the_last_node() {
 }
 
 #[test]
+fn the_first_bad_edge_target_is_named_when_a_long_edges_array_has_several() {
+    // Long enough to be read in parallel parts, which convert their targets independently.
+    let edge_count: usize = 200_000;
+    let mut edges: Vec<String> = (0..edge_count).map(|i| format!("1,{i},6")).collect();
+    edges[150_000] = "1,0,12".into();
+    edges[30_000] = "1,0,7".into();
+    edges[170_000] = "1,0,5".into();
+    let body =
+        format!("\"nodes\":[9,0,1,0,{edge_count},0,3,1,3,32,0,0],\n\"edges\":[{}],\n{STRINGS}", edges.join(",\n"));
+    assert_message(
+        &json_err(&snapshot(2, edge_count as u64, &body)),
+        "edge 30000 points to nodes-array offset 7, which is not a multiple of the node field count 6",
+    );
+}
+
+#[test]
+fn a_bad_stride_is_named_before_a_bad_edge_target() {
+    let json = with(NODES, r#""edges":[1,0,6,2,3,18,2,3]"#, STRINGS);
+    assert_message(&json_err(&json), "the edges array has 8 numbers, which is not a multiple of its 3 fields");
+}
+
+#[test]
 fn edge_counts_that_do_not_add_up() {
     let more = with(r#""nodes":[9,0,1,0,2,0,3,1,3,32,2,0,2,2,5,16,0,0]"#, EDGES, STRINGS);
     assert_message(&json_err(&more), "the nodes' edge_count fields add up to 4 edges, but the edges array holds 3");

@@ -17,10 +17,10 @@ mod trace_tree;
 pub use header::Header;
 
 use crate::error::{ErrorKind, KindResult};
-use crate::graph::{GraphParts, HeapGraph, build_graph, index_edges};
+use crate::graph::{GraphParts, HeapGraph, bad_edge_target, build_graph, index_edges};
 use crate::progress::{Phase, Progress};
 use crate::snapshot::input::{Input, describe_byte};
-use numbers::{Column, parse_rows};
+use numbers::{Column, Ordinals, parse_rows};
 
 /// Longest `snapshot` header accepted, in bytes.
 const MAX_HEADER: usize = 16 << 20;
@@ -101,17 +101,16 @@ pub fn parse(input: &mut Input, progress: &dyn Progress, memory_check: bool) -> 
                 if seen.nodes && seen.edges && parts.edge_index.is_none() {
                     // The usual order (strings last): index the edges while the strings parse.
                     let node_edge_count = std::mem::take(&mut parts.node_edge_count);
-                    let edge_to_offset = std::mem::take(&mut parts.edge_to_offset);
+                    let edge_to = std::mem::take(&mut parts.edge_to);
                     let (strings, index) = rayon::join(
                         || strings::parse_strings(input, &mut parts.strings, progress),
                         || {
                             index_edges(
                                 &parts.meta,
-                                parts.node_field_count,
                                 &parts.node_type,
                                 node_edge_count,
                                 &parts.edge_type,
-                                edge_to_offset,
+                                edge_to,
                                 &|| progress.is_cancelled(),
                             )
                         },
@@ -175,7 +174,7 @@ fn parse_flat<T: FlatValue>(
 ) -> KindResult<Vec<T>> {
     let mut flat: Vec<Vec<T>> = vec![Vec::new(); stride];
     let mut columns: Vec<Column<'_>> = flat.iter_mut().map(T::column).collect();
-    let rows = parse_rows(input, array, &mut columns, 0, progress)?;
+    let rows = parse_rows(input, array, &mut columns, 0, None, progress)?;
     drop(columns);
     Ok(interleave(&flat, rows as usize))
 }
@@ -228,7 +227,7 @@ fn parse_nodes(input: &mut Input, header: &Header, parts: &mut GraphParts, progr
         };
         columns.push(column.unwrap_or(Column::Skip));
     }
-    let rows = parse_rows(input, "nodes", &mut columns, header.node_count, progress)?;
+    let rows = parse_rows(input, "nodes", &mut columns, header.node_count, None, progress)?;
     drop(columns);
     if rows != header.node_count {
         return Err(ErrorKind::CountMismatch {
@@ -244,8 +243,8 @@ fn parse_nodes(input: &mut Input, header: &Header, parts: &mut GraphParts, progr
 
 fn parse_edges(input: &mut Input, header: &Header, parts: &mut GraphParts, progress: &dyn Progress) -> KindResult<()> {
     progress.phase(Phase::Edges, header.edge_count);
-    let GraphParts { edge_type, edge_name, edge_to_offset, .. } = parts;
-    let (mut ty, mut name, mut to) = (Some(edge_type), Some(edge_name), Some(edge_to_offset));
+    let GraphParts { edge_type, edge_name, edge_to, .. } = parts;
+    let (mut ty, mut name, mut to) = (Some(edge_type), Some(edge_name), Some(edge_to));
     let mut columns: Vec<Column<'_>> = header
         .meta
         .edge_fields
@@ -260,7 +259,15 @@ fn parse_edges(input: &mut Input, header: &Header, parts: &mut GraphParts, progr
             .unwrap_or(Column::Skip)
         })
         .collect();
-    let rows = parse_rows(input, "edges", &mut columns, header.edge_count, progress)?;
+    // Targets become node ordinals as they are read.
+    let node_count = usize::try_from(header.node_count).unwrap_or(usize::MAX);
+    let ordinals = header
+        .meta
+        .edge_fields
+        .iter()
+        .position(|field| field == "to_node")
+        .map(|column| Ordinals::new(column, parts.node_field_count, node_count));
+    let rows = parse_rows(input, "edges", &mut columns, header.edge_count, ordinals.as_ref(), progress)?;
     drop(columns);
     if rows != header.edge_count {
         return Err(ErrorKind::CountMismatch {
@@ -269,6 +276,9 @@ fn parse_edges(input: &mut Input, header: &Header, parts: &mut GraphParts, progr
             declared: header.edge_count,
             actual: rows,
         });
+    }
+    if let Some((edge, offset)) = ordinals.and_then(|o| o.first_bad()) {
+        return Err(bad_edge_target(edge, offset, parts.node_field_count, node_count));
     }
     Ok(())
 }

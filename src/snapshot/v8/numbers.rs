@@ -6,11 +6,13 @@
 //! disjoint slices of the destination columns.
 
 use std::mem::MaybeUninit;
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
 use super::canonical::{eight_digits, parse_canonical};
 use crate::error::{ErrorKind, KindResult};
+use crate::graph::offsets_to_ordinals;
 use crate::progress::Progress;
 use crate::snapshot::input::{Input, describe_byte, is_ws};
 
@@ -27,6 +29,46 @@ pub enum Column<'a> {
     U32Wide(&'a mut Vec<u32>, &'a mut Vec<(u64, u64)>),
     /// A field that is parsed and dropped.
     Skip,
+}
+
+/// A column of `to_node` offsets that is turned into node ordinals part by part, while the
+/// part is still in cache, instead of in one more pass over the whole column.
+pub struct Ordinals {
+    /// The column's position in a row.
+    column: usize,
+    /// The node field count the offsets are multiples of.
+    node_field_count: usize,
+    /// How many nodes the offsets may name.
+    node_count: usize,
+    /// The first offset that names no node: (row, offset). Reported by the caller once the
+    /// whole array is read, so a damaged array's own error (a bad stride, a missing row) wins.
+    first_bad: Mutex<Option<(u64, u32)>>,
+}
+
+impl Ordinals {
+    /// Converts column `column`, with `node_field_count` fields per node and `node_count` nodes.
+    pub fn new(column: usize, node_field_count: usize, node_count: usize) -> Self {
+        Self { column, node_field_count, node_count, first_bad: Mutex::new(None) }
+    }
+
+    /// The first offset that named no node, as (row, offset).
+    pub fn first_bad(&self) -> Option<(u64, u32)> {
+        *self.first_bad.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Converts one parsed part whose first row is `first_row`.
+    fn convert(&self, slots: &mut [Slot<'_>], first_row: u64) {
+        let Some(Slot::U32(values)) = slots.get_mut(self.column) else { return };
+        // SAFETY: the part was parsed, and a successful parse writes every row of the part.
+        let values = unsafe { &mut *(std::ptr::from_mut::<[MaybeUninit<u32>]>(*values) as *mut [u32]) };
+        if let Err((row, offset)) = offsets_to_ordinals(values, self.node_field_count, self.node_count) {
+            let row = first_row + row as u64;
+            let mut first = self.first_bad.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if first.is_none_or(|(r, _)| row < r) {
+                *first = Some((row, offset));
+            }
+        }
+    }
 }
 
 /// The uninitialised tail of one column, for one part of a region.
@@ -163,6 +205,7 @@ pub fn parse_rows(
     array: &'static str,
     columns: &mut [Column<'_>],
     expected_rows: u64,
+    ordinals: Option<&Ordinals>,
     progress: &dyn Progress,
 ) -> KindResult<u64> {
     let stride = columns.len();
@@ -215,7 +258,7 @@ pub fn parse_rows(
         };
         let base_offset = input.offset();
         let data = &input.available()[..region_len];
-        parse_region(data, &counts, rows, columns, array, rows_done, base_offset)?;
+        parse_region(data, &counts, rows, columns, array, rows_done, base_offset, ordinals)?;
         rows_done += rows as u64;
         // Consume the region and the comma (or bracket) after it.
         input.consume(region_len + 1);
@@ -296,6 +339,7 @@ fn parse_region(
     array: &'static str,
     rows_before: u64,
     base_offset: u64,
+    ordinals: Option<&Ordinals>,
 ) -> KindResult<()> {
     let stride = columns.len();
     for column in columns.iter_mut() {
@@ -342,6 +386,9 @@ fn parse_region(
                 let index = first_row * stride as u64 + e.number as u64;
                 ErrorKind::BadNumber { array, index, offset: base_offset + (start + e.pos) as u64, reason: e.reason }
             })?;
+        }
+        if let Some(ordinals) = ordinals {
+            ordinals.convert(&mut slots, first_row);
         }
         let mut wide: Vec<(usize, u64, u64)> = Vec::new();
         for (column, slot) in slots.into_iter().enumerate() {
