@@ -264,7 +264,7 @@ fn convert_offsets<const NF: u32>(to: &mut [u32], node_count: usize) -> Result<(
 
 #[inline(always)]
 fn convert_offsets_by(to: &mut [u32], nf: u32, node_count: usize) -> Result<(), (usize, u32)> {
-    let is_bad = |v: u32| (v % nf != 0) | ((v / nf) as usize >= node_count);
+    let is_bad = |v: u32| !v.is_multiple_of(nf) | ((v / nf) as usize >= node_count);
     if to.iter().fold(false, |bad, &v| bad | is_bad(v)) {
         return Err(to.iter().enumerate().find(|&(_, &v)| is_bad(v)).map_or((0, 0), |(i, &v)| (i, v)));
     }
@@ -276,7 +276,7 @@ fn convert_offsets_by(to: &mut [u32], nf: u32, node_count: usize) -> Result<(), 
 
 /// The error for edge `edge`, whose `to_node` offset `offset` names no node.
 pub fn bad_edge_target(edge: u64, offset: u32, nf: usize, node_count: usize) -> ErrorKind {
-    let reason = if offset as usize % nf.max(1) != 0 {
+    let reason = if !(offset as usize).is_multiple_of(nf.max(1)) {
         format!("which is not a multiple of the node field count {nf}")
     } else {
         format!("beyond the last node (there are {node_count} nodes)")

@@ -258,7 +258,8 @@ pub fn parse_rows(
         };
         let base_offset = input.offset();
         let data = &input.available()[..region_len];
-        parse_region(data, &counts, rows, columns, array, rows_done, base_offset, ordinals)?;
+        let region = Region { array, rows_before: rows_done, base_offset };
+        parse_region(data, &counts, rows, columns, region, ordinals)?;
         rows_done += rows as u64;
         // Consume the region and the comma (or bracket) after it.
         input.consume(region_len + 1);
@@ -328,6 +329,16 @@ fn nth_comma(bytes: &[u8], n: usize) -> usize {
     bytes.len()
 }
 
+/// Where a region is: for error messages and the rows' numbers.
+struct Region {
+    /// The array's name.
+    array: &'static str,
+    /// Rows of the array before the region.
+    rows_before: u64,
+    /// The region's byte offset in the input.
+    base_offset: u64,
+}
+
 /// Parses `rows` complete rows from `data` (numbers separated by commas, no trailing comma)
 /// into the tail of `columns`, in parallel when `data` is large. `counts` are the comma counts
 /// of `data`'s blocks (blocks may extend past `data`; only earlier commas are looked up).
@@ -336,9 +347,7 @@ fn parse_region(
     counts: &BlockCounts,
     rows: usize,
     columns: &mut [Column<'_>],
-    array: &'static str,
-    rows_before: u64,
-    base_offset: u64,
+    Region { array, rows_before, base_offset }: Region,
     ordinals: Option<&Ordinals>,
 ) -> KindResult<()> {
     let stride = columns.len();
