@@ -247,14 +247,14 @@ fn edge_index(mut counts: Vec<u32>, edge_count: usize) -> KindResult<Vec<u32>> {
 }
 
 /// Turns `to_node` offsets into node ordinals in place: divides each by the node field count
-/// `nf`, checking it names one of `node_count` nodes. On a bad offset nothing is changed and
-/// the first one is returned as (index within `to`, offset).
+/// `nf` (taken as at least 1), checking it names one of `node_count` nodes. On a bad offset
+/// nothing is changed and the first one is returned as (index within `to`, offset).
 pub fn offsets_to_ordinals(to: &mut [u32], nf: usize, node_count: usize) -> Result<(), (usize, u32)> {
     match nf {
         // The usual field counts, so the division is by a constant.
         6 => convert_offsets::<6>(to, node_count),
         7 => convert_offsets::<7>(to, node_count),
-        nf => convert_offsets_by(to, u32::try_from(nf).unwrap_or(u32::MAX), node_count),
+        nf => convert_offsets_by(to, u32::try_from(nf.max(1)).unwrap_or(u32::MAX), node_count),
     }
 }
 
