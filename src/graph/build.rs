@@ -40,8 +40,8 @@ pub struct GraphParts {
     pub edge_to: Vec<u32>,
     /// The strings.
     pub strings: StringTable,
-    /// `locations`, flat, with `meta.location_fields.len()` numbers per row.
-    pub locations: Vec<u32>,
+    /// `locations`, one column per `meta.location_fields` entry.
+    pub locations: Vec<Vec<u32>>,
     /// `trace_function_infos`, flat.
     pub trace_function_infos: Vec<u32>,
     /// `trace_tree`, flattened.
@@ -342,17 +342,21 @@ unsafe impl KeyedItems for EdgesByTarget<'_> {
     }
 }
 
+/// The locations from their columns (one per `fields` entry, all of one length), checked and
+/// with their node offsets turned into ordinals, in parallel. A bad offset is reported for the
+/// first row that has one.
 fn resolve_locations(
-    flat: &[u32],
+    columns: &[Vec<u32>],
     fields: &[String],
     node_field_count: usize,
     node_count: usize,
 ) -> KindResult<Vec<Location>> {
-    if flat.is_empty() {
+    let rows = columns.first().map_or(0, Vec::len);
+    if rows == 0 {
         return Ok(Vec::new());
     }
     let stride = fields.len();
-    let find = |name: &str| fields.iter().position(|f| f == name);
+    let find = |name: &str| fields.iter().position(|f| f == name).filter(|&i| i < columns.len());
     let (Some(object), Some(script), Some(line), Some(column)) =
         (find("object_index"), find("script_id"), find("line"), find("column"))
     else {
@@ -361,27 +365,29 @@ fn resolve_locations(
         )));
     };
     let script_object = find("script_object_index");
-    let nf = node_field_count as u32;
-    let to_node = |offset: u32, row: usize, field: usize| -> KindResult<u32> {
-        if !offset.is_multiple_of(nf) || (offset / nf) as usize >= node_count {
-            return Err(ErrorKind::BadLocation {
-                row: row as u64,
-                index: (row * stride + field) as u64,
-                offset: u64::from(offset),
-            });
-        }
-        Ok(offset / nf)
-    };
-    flat.chunks_exact(stride)
-        .enumerate()
-        .map(|(row, r)| {
-            Ok(Location {
-                node: to_node(r[object], row, object)?,
-                script_id: r[script],
-                script_node: script_object.map(|i| to_node(r[i], row, i)).transpose()?,
-                line: r[line],
-                column: r[column],
-            })
+    let nf = node_field_count.max(1) as u32;
+    let is_node = |offset: u32| offset.is_multiple_of(nf) && ((offset / nf) as usize) < node_count;
+    // The fields holding node offsets, in the order a row is checked.
+    let offset_fields: Vec<usize> = std::iter::once(object).chain(script_object).collect();
+    let bad = |row: usize| offset_fields.iter().copied().find(|&field| !is_node(columns[field][row]));
+    if let Some(row) = (0..rows).into_par_iter().with_min_len(ROWS_PER_TASK).find_first(|&row| bad(row).is_some())
+        && let Some(field) = bad(row)
+    {
+        return Err(ErrorKind::BadLocation {
+            row: row as u64,
+            index: (row * stride + field) as u64,
+            offset: u64::from(columns[field][row]),
+        });
+    }
+    Ok((0..rows)
+        .into_par_iter()
+        .with_min_len(ROWS_PER_TASK)
+        .map(|row| Location {
+            node: columns[object][row] / nf,
+            script_id: columns[script][row],
+            script_node: script_object.map(|i| columns[i][row] / nf),
+            line: columns[line][row],
+            column: columns[column][row],
         })
-        .collect()
+        .collect())
 }

@@ -524,6 +524,25 @@ fn a_location_row_that_names_no_node_reports_where() {
     );
 }
 
+#[test]
+fn the_first_bad_location_is_named_when_a_long_locations_array_has_several() {
+    // Long enough to be checked in parallel blocks.
+    let mut rows: Vec<String> = (0..300_000).map(|i| format!("6,1,{i},3")).collect();
+    rows[250_000] = "18,1,2,3".into();
+    rows[100_000] = "13,1,2,3".into();
+    rows[200_001] = "5,1,2,3".into();
+    let json = valid()
+        .replace(
+            r#""edge_types":[["#,
+            r#""location_fields":["object_index","script_id","line","column"],"edge_types":[["#,
+        )
+        .replace(STRINGS, &format!("{STRINGS},\n\"locations\":[{}]", rows.join(",")));
+    assert_message(
+        &json_err(&json),
+        "location 100000 (index 400000 of the locations array) names nodes-array offset 13, which is not a node",
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bad header.
 

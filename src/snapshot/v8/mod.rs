@@ -123,7 +123,7 @@ pub fn parse(input: &mut Input, progress: &dyn Progress, memory_check: bool) -> 
                 seen.strings = true;
             }
             "locations" if !header.meta.location_fields.is_empty() => {
-                parts.locations = parse_flat(input, "locations", header.meta.location_fields.len(), progress)?;
+                parts.locations = parse_columns(input, "locations", header.meta.location_fields.len(), progress)?;
             }
             "trace_function_infos" if !header.trace_function_info_fields.is_empty() => {
                 let stride = header.trace_function_info_fields.len();
@@ -172,11 +172,32 @@ fn parse_flat<T: FlatValue>(
     stride: usize,
     progress: &dyn Progress,
 ) -> KindResult<Vec<T>> {
-    let mut flat: Vec<Vec<T>> = vec![Vec::new(); stride];
-    let mut columns: Vec<Column<'_>> = flat.iter_mut().map(T::column).collect();
+    let (columns, rows) = parse_columns_counted(input, array, stride, progress)?;
+    Ok(interleave(&columns, rows))
+}
+
+/// Parses a numeric array with `stride` fields per row into one vector per field.
+fn parse_columns<T: FlatValue>(
+    input: &mut Input,
+    array: &'static str,
+    stride: usize,
+    progress: &dyn Progress,
+) -> KindResult<Vec<Vec<T>>> {
+    parse_columns_counted(input, array, stride, progress).map(|(columns, _)| columns)
+}
+
+/// [`parse_columns`], with the number of rows.
+fn parse_columns_counted<T: FlatValue>(
+    input: &mut Input,
+    array: &'static str,
+    stride: usize,
+    progress: &dyn Progress,
+) -> KindResult<(Vec<Vec<T>>, usize)> {
+    let mut values: Vec<Vec<T>> = vec![Vec::new(); stride];
+    let mut columns: Vec<Column<'_>> = values.iter_mut().map(T::column).collect();
     let rows = parse_rows(input, array, &mut columns, 0, None, progress)?;
     drop(columns);
-    Ok(interleave(&flat, rows as usize))
+    Ok((values, rows as usize))
 }
 
 fn interleave<T: Copy>(columns: &[Vec<T>], rows: usize) -> Vec<T> {
