@@ -98,6 +98,19 @@ impl ClassWalk<'_> {
     }
 }
 
+/// The constructor locations (script id, line, column) by node, sorted by node, one per node:
+/// of a node's entries, the last in the snapshot wins.
+fn locations_by_node(graph: &HeapGraph) -> Vec<(u32, (u32, u32, u32))> {
+    let mut sorted: Vec<(u32, (u32, u32, u32))> =
+        graph.locations.par_iter().map(|l| (l.node, (l.script_id, l.line, l.column))).collect();
+    // A stable sort: a node's entries stay in snapshot order.
+    sorted.par_sort_by_key(|&(node, _)| node);
+    let last_of_each = |(i, entry): (usize, &(u32, (u32, u32, u32)))| {
+        sorted.get(i + 1).is_none_or(|next| next.0 != entry.0).then_some(*entry)
+    };
+    sorted.iter().enumerate().filter_map(last_of_each).collect()
+}
+
 /// A row of one block of nodes.
 struct LocalRow {
     key: RowKey,
@@ -147,14 +160,7 @@ pub fn aggregates_by(
     filter: Option<&(dyn Fn(u32) -> bool + Sync)>,
 ) -> Vec<ClassAggregate> {
     let class_name = |v: u32| classes.text(graph, &analysis.dom.new_names, v);
-    // Locations by node (the last entry for a node wins), behind a bit test.
-    let mut has_location = super::bits::BitVec::zeros(graph.node_count());
-    let mut location_of: FxHashMap<u32, (u32, u32, u32)> = FxHashMap::default();
-    location_of.reserve(graph.locations.len());
-    for l in &graph.locations {
-        has_location.set(l.node as usize);
-        location_of.insert(l.node, (l.script_id, l.line, l.column));
-    }
+    let locations = locations_by_node(graph);
     let passes = |v: u32| filter.is_none_or(|f| f(v));
     let object = analysis.kinds.object;
     // Each block of nodes is classed in parallel into rows of its own, in first-seen order;
@@ -170,6 +176,8 @@ pub fn aggregates_by(
             || vec![u32::MAX; packed_count],
             |row_of_class, (block, local_index)| {
                 let start = (block * ROW_BLOCK) as u32;
+                // The block's nodes are visited in order, and so are their locations.
+                let mut next_location = locations.partition_point(|&(node, _)| node < start);
                 let mut rows: Vec<LocalRow> = Vec::new();
                 let mut row_of_located: FxHashMap<RowKey, u32> = FxHashMap::default();
                 for (offset, slot) in local_index.iter_mut().enumerate() {
@@ -179,9 +187,13 @@ pub fn aggregates_by(
                         continue;
                     }
                     let class = classes.packed_class(v);
-                    let located = (graph.node_type(v) == object && has_location.get(v as usize))
-                        .then(|| location_of.get(&v))
-                        .flatten();
+                    while locations.get(next_location).is_some_and(|&(node, _)| node < v) {
+                        next_location += 1;
+                    }
+                    let located = locations
+                        .get(next_location)
+                        .filter(|&&(node, _)| node == v && graph.node_type(v) == object)
+                        .map(|(_, location)| location);
                     // Without distances (an analysis for a comparison), the column is 0.
                     let distance = analysis.distance.get(v as usize).copied().unwrap_or(0);
                     let mut new_row = |key: RowKey| {

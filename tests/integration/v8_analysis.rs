@@ -264,3 +264,20 @@ fn a_comparison_analysis_differs_only_by_having_no_distances() {
     assert!(lite_rows.iter().all(|r| r.distance == 0));
     assert_eq!(strip(lite_rows), strip(full_rows));
 }
+
+#[test]
+fn an_object_listed_twice_in_locations_is_classed_by_its_last_location() {
+    // Objects 1 and 2 (offsets 6 and 12) are `Foo`s with locations; object 3 has none. Object 1
+    // is listed twice, after object 2: its last entry puts it in object 2's row.
+    let json = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count","detachedness"],"node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic"],"string","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"],"location_fields":["object_index","script_id","line","column"]},"node_count":4,"edge_count":3},
+"nodes":[9,0,1,0,3,0, 3,1,3,10,0,0, 3,1,5,10,0,0, 3,1,7,10,0,0],
+"edges":[2,2,6, 2,3,12, 2,4,18],
+"locations":[12,1,20,7, 6,1,10,5, 6,1,20,7],
+"strings":["","Foo","a","b","c"]}"#;
+    let graph = crate::common::load_json(json);
+    let analysis = analyze(&graph, &NoProgress).expect("analysis");
+    let mut rows: Vec<(String, u64, Vec<u32>)> =
+        aggregates(&graph, &analysis, None).into_iter().map(|r| (r.key, r.count, r.nodes)).collect();
+    rows.sort();
+    assert_eq!(rows, [(",Foo".to_string(), 1, vec![3]), ("1,20,7,Foo".to_string(), 2, vec![1, 2])]);
+}
