@@ -3,9 +3,9 @@
 //!
 //! Order: DOM state and "Detached " names -> WeakMap edge names and page-owned objects ->
 //! essential edges -> dominators, beside the distances, class names (with inferred
-//! interfaces) and the shallow-size transfer -> retained sizes -> detached-DOM flags and
-//! statistics. DevTools' queriable flag only matters to a live console; it is computed on
-//! demand by [`queriable_nodes`].
+//! interfaces), the shallow-size transfer and the statistics -> retained sizes, beside the
+//! detached-DOM flags and the dominator tree's children. DevTools' queriable flag only matters
+//! to a live console; it is computed on demand by [`queriable_nodes`].
 
 pub mod aggregates;
 pub mod bits;
@@ -133,7 +133,7 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
     let essential = essential::essential_edges(graph, &kinds, &weak_maps, &page_object);
     check(progress)?;
 
-    progress.phase(Phase::Analysis("dominators, distances, classes"), 1);
+    progress.phase(Phase::Analysis("dominators, distances, classes, statistics"), 1);
     let has_user_roots =
         graph.edges_of(graph.root()).any(|e| distances::is_user_root(graph, &kinds, &names, graph.edge_target(e)));
     let dominators = || {
@@ -147,28 +147,33 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
         };
         dominators::immediate_dominators(&g, &|| progress.is_cancelled())
     };
-    // The other steps are independent of each other and of the dominators.
+    // The other steps are independent of the dominators, and shorter: the statistics (which
+    // need the transferred sizes) fit in beside them too.
     let the_rest = || {
         rayon::join(
             || parts.distances.then(|| distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new())),
             || {
                 rayon::join(
                     || names::class_names(&names, &kinds),
-                    || sizes::transferred_self_sizes(graph, &kinds, &names, has_user_roots),
+                    || {
+                        let self_sizes = sizes::transferred_self_sizes(graph, &kinds, &names, has_user_roots);
+                        let statistics = statistics::compute(graph, &kinds, &names, &self_sizes);
+                        (self_sizes, statistics)
+                    },
                 )
             },
         )
     };
-    let (dominator, (distance, (classes, self_sizes))) = rayon::join(dominators, the_rest);
+    let (dominator, (distance, (classes, (self_sizes, statistics)))) = rayon::join(dominators, the_rest);
     drop(essential);
     let mut flags = node_flags(graph, &page_object);
     drop(page_object);
     let dominators::Dominators { idom: dominator, preorder } = dominator.ok_or(ErrorKind::Cancelled)?;
     check(progress)?;
 
-    progress.phase(Phase::Analysis("retained sizes, statistics, dominator tree"), 1);
+    progress.phase(Phase::Analysis("retained sizes, dominator tree"), 1);
     // The retained sizes are one sequential pass; the rest is parallel and fills the other core.
-    let (retained, (statistics, dominator_children)) = rayon::join(
+    let (retained, dominator_children) = rayon::join(
         || sizes::retained_sizes(&self_sizes, &dominator, &preorder, graph.root()),
         || {
             for (v, flag) in flags.iter_mut().enumerate() {
@@ -176,10 +181,7 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
                     *flag |= FLAG_DETACHED_DOM;
                 }
             }
-            rayon::join(
-                || statistics::compute(graph, &kinds, &names, &self_sizes),
-                || DominatorChildren::new(&dominator, graph.root()),
-            )
+            DominatorChildren::new(&dominator, graph.root())
         },
     );
     debug_assert_eq!(statistics.total, retained[graph.root() as usize] + graph.meta.extra_native_bytes);
