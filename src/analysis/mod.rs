@@ -3,9 +3,9 @@
 //!
 //! Order: DOM state and "Detached " names -> WeakMap edge names and page-owned objects ->
 //! essential edges -> dominators, beside the distances, class names (with inferred
-//! interfaces), the shallow-size transfer and the statistics -> retained sizes, beside the
-//! detached-DOM flags and the dominator tree's children. DevTools' queriable flag only matters
-//! to a live console; it is computed on demand by [`queriable_nodes`].
+//! interfaces), the shallow-size transfer, the statistics and the flags -> retained sizes,
+//! beside the dominator tree's children. DevTools' queriable flag only matters to a live
+//! console; it is computed on demand by [`queriable_nodes`].
 
 pub mod aggregates;
 pub mod bits;
@@ -158,15 +158,14 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
                     || {
                         let self_sizes = sizes::transferred_self_sizes(graph, &kinds, &names, has_user_roots);
                         let statistics = statistics::compute(graph, &kinds, &names, &self_sizes);
-                        (self_sizes, statistics)
+                        (self_sizes, statistics, node_flags(graph, &kinds, &dom, &page_object))
                     },
                 )
             },
         )
     };
-    let (dominator, (distance, (classes, (self_sizes, statistics)))) = rayon::join(dominators, the_rest);
+    let (dominator, (distance, (classes, (self_sizes, statistics, flags)))) = rayon::join(dominators, the_rest);
     drop(essential);
-    let mut flags = node_flags(graph, &page_object);
     drop(page_object);
     let dominators::Dominators { idom: dominator, preorder } = dominator.ok_or(ErrorKind::Cancelled)?;
     check(progress)?;
@@ -175,14 +174,7 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
     // The retained sizes are one sequential pass; the rest is parallel and fills the other core.
     let (retained, dominator_children) = rayon::join(
         || sizes::retained_sizes(&self_sizes, &dominator, &preorder, graph.root()),
-        || {
-            for (v, flag) in flags.iter_mut().enumerate() {
-                if kinds.native == graph.node_type(v as u32) && dom.state[v] == dom::DETACHED {
-                    *flag |= FLAG_DETACHED_DOM;
-                }
-            }
-            DominatorChildren::new(&dominator, graph.root())
-        },
+        || DominatorChildren::new(&dominator, graph.root()),
     );
     debug_assert_eq!(statistics.total, retained[graph.root() as usize] + graph.meta.extra_native_bytes);
     drop(preorder);
@@ -201,10 +193,16 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
     })
 }
 
-/// Page-object flags (spec §2.3) from their reachability pass; detached-DOM flags are set
-/// after.
-fn node_flags(graph: &HeapGraph, page: &BitVec) -> Vec<u8> {
-    (0..graph.node_count()).map(|v| if page.get(v) { FLAG_PAGE_OBJECT } else { 0 }).collect()
+/// Each node's flags (spec §2.3): page objects, from their reachability pass, and native
+/// nodes in detached DOM trees, from the DOM states.
+fn node_flags(graph: &HeapGraph, kinds: &Kinds, dom: &DomState, page: &BitVec) -> Vec<u8> {
+    (0..graph.node_count())
+        .map(|v| {
+            let page_object = if page.get(v) { FLAG_PAGE_OBJECT } else { 0 };
+            let detached = kinds.native == graph.node_type(v as u32) && dom.state[v] == dom::DETACHED;
+            page_object | if detached { FLAG_DETACHED_DOM } else { 0 }
+        })
+        .collect()
 }
 
 /// DevTools' queriable objects (spec §2.3): everything reachable from the root's
