@@ -93,3 +93,26 @@ fn every_node_matches_devtools() {
     assert_eq!(plain_objects, 7106, "plain objects with a derived name");
     assert_eq!(detached, 19, "detached natives");
 }
+
+#[test]
+fn the_detached_dom_filter_lists_the_natives_devtools_calls_detached() {
+    let dir = oracle_dir();
+    if !dir.is_dir() {
+        assert!(std::env::var_os("CI").is_none(), "the oracle folder {} is missing on CI", dir.display());
+        eprintln!("note: {} does not exist; skipping the DevTools oracle test", dir.display());
+        return;
+    }
+    let g = load_file(&dir.join("node-cache.heapsnapshot.gz"))
+        .unwrap_or_else(|e| panic!("the oracle snapshot does not load: {e}"))
+        .graph;
+    let analysis = heapscope::analysis::analyze(&g, &heapscope::NoProgress).expect("analysis");
+    let oracle = read_oracle_nodes(&dir.join("node-cache.devtools-nodes.jsonl.gz"));
+    let expected: Vec<u32> = (0..g.node_count() as u32)
+        .filter(|&v| {
+            let node = &oracle[v as usize];
+            node.node_type == "native" && node.name.starts_with("Detached ")
+        })
+        .collect();
+    assert_eq!(expected.len(), 19);
+    assert_eq!(heapscope::compare::filters::detached_dom(&g, &analysis), expected);
+}
