@@ -148,7 +148,7 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
         dominators::immediate_dominators(&g, &|| progress.is_cancelled())
     };
     // The other steps are independent of the dominators, and shorter: the statistics (which
-    // need the transferred sizes) fit in beside them too.
+    // need the transferred sizes) and the node flags fit in beside them too.
     let the_rest = || {
         rayon::join(
             || parts.distances.then(|| distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new())),

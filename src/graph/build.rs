@@ -249,7 +249,7 @@ fn edge_index(mut counts: Vec<u32>, edge_count: usize) -> KindResult<Vec<u32>> {
 /// Turns `to_node` offsets into node ordinals in place: divides each by the node field count
 /// `nf` (taken as at least 1), checking it names one of `node_count` nodes. On a bad offset
 /// nothing is changed and the first one is returned as (index within `to`, offset).
-pub fn offsets_to_ordinals(to: &mut [u32], nf: usize, node_count: usize) -> Result<(), (usize, u32)> {
+pub(crate) fn offsets_to_ordinals(to: &mut [u32], nf: usize, node_count: usize) -> Result<(), (usize, u32)> {
     match nf {
         // The usual field counts, so the division is by a constant.
         6 => convert_offsets::<6>(to, node_count),
@@ -275,9 +275,15 @@ fn convert_offsets_avx2<const NF: u32>(to: &mut [u32], node_count: usize) -> Res
     convert_offsets_by(to, NF, node_count)
 }
 
+/// Whether nodes-array offset `offset` is the start of one of `node_count` nodes of `nf` fields.
+#[inline(always)]
+fn names_a_node(offset: u32, nf: u32, node_count: usize) -> bool {
+    offset.is_multiple_of(nf) & (((offset / nf) as usize) < node_count)
+}
+
 #[inline(always)]
 fn convert_offsets_by(to: &mut [u32], nf: u32, node_count: usize) -> Result<(), (usize, u32)> {
-    let is_bad = |v: u32| !v.is_multiple_of(nf) | ((v / nf) as usize >= node_count);
+    let is_bad = |v: u32| !names_a_node(v, nf, node_count);
     if to.iter().fold(false, |bad, &v| bad | is_bad(v)) {
         return Err(to.iter().enumerate().find(|&(_, &v)| is_bad(v)).map_or((0, 0), |(i, &v)| (i, v)));
     }
@@ -288,7 +294,7 @@ fn convert_offsets_by(to: &mut [u32], nf: u32, node_count: usize) -> Result<(), 
 }
 
 /// The error for edge `edge`, whose `to_node` offset `offset` names no node.
-pub fn bad_edge_target(edge: u64, offset: u32, nf: usize, node_count: usize) -> ErrorKind {
+pub(crate) fn bad_edge_target(edge: u64, offset: u32, nf: usize, node_count: usize) -> ErrorKind {
     let reason = if !(offset as usize).is_multiple_of(nf.max(1)) {
         format!("which is not a multiple of the node field count {nf}")
     } else {
@@ -299,7 +305,7 @@ pub fn bad_edge_target(edge: u64, offset: u32, nf: usize, node_count: usize) -> 
 
 fn root_ordinal(root_offset: u32, node_field_count: usize, node_count: usize) -> KindResult<u32> {
     let nf = node_field_count as u32;
-    if !root_offset.is_multiple_of(nf) || (root_offset / nf) as usize >= node_count {
+    if !names_a_node(root_offset, nf, node_count) {
         return Err(ErrorKind::BadHeader(format!(
             "root_index {root_offset} does not name a node (node field count {nf}, {node_count} nodes)"
         )));
@@ -379,10 +385,10 @@ fn resolve_locations(
     };
     let script_object = find("script_object_index");
     let nf = node_field_count.max(1) as u32;
-    let is_node = |offset: u32| offset.is_multiple_of(nf) && ((offset / nf) as usize) < node_count;
     // The fields holding node offsets, in the order a row is checked.
     let offset_fields: Vec<usize> = std::iter::once(object).chain(script_object).collect();
-    let bad = |row: usize| offset_fields.iter().copied().find(|&field| !is_node(columns[field][row]));
+    let bad =
+        |row: usize| offset_fields.iter().copied().find(|&field| !names_a_node(columns[field][row], nf, node_count));
     if let Some(row) = (0..rows).into_par_iter().with_min_len(ROWS_PER_TASK).find_first(|&row| bad(row).is_some())
         && let Some(field) = bad(row)
     {

@@ -16,9 +16,8 @@ pub(crate) mod group;
 mod strings;
 pub mod visit;
 
-pub use build::{
-    EdgeIndex as BuiltEdgeIndex, GraphParts, bad_edge_target, build_graph, index_edges, offsets_to_ordinals,
-};
+pub use build::{EdgeIndex as BuiltEdgeIndex, GraphParts, build_graph, index_edges};
+pub(crate) use build::{bad_edge_target, offsets_to_ordinals};
 pub use strings::StringTable;
 
 /// A node ordinal: the node's position in the `nodes` array divided by the node field count.

@@ -172,7 +172,8 @@ fn parse_flat<T: FlatValue>(
     stride: usize,
     progress: &dyn Progress,
 ) -> KindResult<Vec<T>> {
-    let (columns, rows) = parse_columns_counted(input, array, stride, progress)?;
+    let columns = parse_columns(input, array, stride, progress)?;
+    let rows = columns.first().map_or(0, Vec::len);
     Ok(interleave(&columns, rows))
 }
 
@@ -183,21 +184,11 @@ fn parse_columns<T: FlatValue>(
     stride: usize,
     progress: &dyn Progress,
 ) -> KindResult<Vec<Vec<T>>> {
-    parse_columns_counted(input, array, stride, progress).map(|(columns, _)| columns)
-}
-
-/// [`parse_columns`], with the number of rows.
-fn parse_columns_counted<T: FlatValue>(
-    input: &mut Input,
-    array: &'static str,
-    stride: usize,
-    progress: &dyn Progress,
-) -> KindResult<(Vec<Vec<T>>, usize)> {
     let mut values: Vec<Vec<T>> = vec![Vec::new(); stride];
     let mut columns: Vec<Column<'_>> = values.iter_mut().map(T::column).collect();
-    let rows = parse_rows(input, array, &mut columns, 0, None, progress)?;
+    parse_rows(input, array, &mut columns, 0, None, progress)?;
     drop(columns);
-    Ok((values, rows as usize))
+    Ok(values)
 }
 
 fn interleave<T: Copy>(columns: &[Vec<T>], rows: usize) -> Vec<T> {
