@@ -10,7 +10,6 @@
 
 use super::bits::BitVec;
 use super::prefetch::prefetch;
-use crate::graph::Retainer;
 
 /// The graph the dominator computation walks: forward and reverse CSR plus an edge filter.
 pub struct DominatorGraph<'a> {
@@ -20,10 +19,12 @@ pub struct DominatorGraph<'a> {
     pub edge_to: &'a [u32],
     /// `first_retainer[n]..first_retainer[n + 1]` index the retainer slots (length N + 1).
     pub first_retainer: &'a [u32],
-    /// The retainer slots: source node and edge.
-    pub retainers: &'a [Retainer],
+    /// The retainer slots' source nodes.
+    pub retainers: &'a [u32],
     /// Whether each edge counts for dominance.
     pub essential: &'a super::bits::BitVec,
+    /// Whether each retainer slot's edge counts for dominance.
+    pub essential_slots: &'a super::bits::BitVec,
     /// The root node.
     pub root: u32,
 }
@@ -119,8 +120,8 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
         if v == root || forest[v].best != UNSEEN {
             continue;
         }
-        let slots = g.first_retainer[v] as usize..g.first_retainer[v + 1] as usize;
-        if !g.retainers[slots].iter().any(|r| g.essential.get(r.edge as usize)) {
+        let mut slots = g.first_retainer[v] as usize..g.first_retainer[v + 1] as usize;
+        if !slots.any(|slot| g.essential_slots.get(slot)) {
             is_orphan.set(v);
             dfs(v, root_number, &mut order, &mut forest, &mut parent);
         }
@@ -143,7 +144,7 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     // parallel, in node order.
     let single_retainer = BitVec::from_fn(n, |v| {
         let slots = g.first_retainer[v] as usize..g.first_retainer[v + 1] as usize;
-        g.retainers[slots].iter().filter(|r| g.essential.get(r.edge as usize)).nth(1).is_none()
+        slots.filter(|&slot| g.essential_slots.get(slot)).nth(1).is_none()
     });
     for w in (1..reached).rev() {
         if w % 65_536 == 0 && cancelled() {
@@ -177,17 +178,16 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
             // retainers' forest entries a few slots ahead.
             if end - first > PREFETCH_FAR
                 && slot + PREFETCH_FAR < end
-                && let Some(ahead) = g.retainers.get(slot + PREFETCH_FAR)
+                && let Some(&ahead) = g.retainers.get(slot + PREFETCH_FAR)
             {
-                prefetch(&forest, ahead.node as usize);
+                prefetch(&forest, ahead as usize);
             }
-            let retainer = g.retainers[slot];
-            if !g.essential.get(retainer.edge as usize) {
+            if !g.essential_slots.get(slot) {
                 continue;
             }
             // A retainer numbered before `w` is not linked yet and gives its own number; a
             // clique node gives UNSEEN, which never wins.
-            s = s.min(eval(retainer.node, &mut forest, &mut compress_stack));
+            s = s.min(eval(g.retainers[slot], &mut forest, &mut compress_stack));
         }
         semi[w] = s;
         forest[node] = ForestEntry { ancestor: order[parent[w] as usize], best: s };

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 use regex::Regex;
+use rustc_hash::FxHashMap;
 
 use super::bits::{BitVec, SharedBits};
 use super::kinds::Kinds;
@@ -121,3 +122,83 @@ pub fn essential_edges(graph: &HeapGraph, kinds: &Kinds, weak_maps: &WeakMapName
         }
     })
 }
+
+/// The essential bit of every retainer slot: the bit of the edge the slot stands for (the k-th
+/// slot of a target naming a source is the k-th edge of that source to the target). Few edges
+/// are not essential, so every slot starts essential and each non-essential edge clears its
+/// own slot, found by binary search among its target's slots (which are sorted by source).
+pub fn essential_retainer_slots(graph: &HeapGraph, essential: &BitVec) -> BitVec {
+    let slot_count = graph.retainer_nodes().len();
+    let cleared: Vec<u32> = (0..graph.node_count() as u32)
+        .into_par_iter()
+        .with_min_len(4096)
+        .fold(Vec::new, |mut cleared, source| {
+            non_essential_slots(graph, essential, source, &mut cleared);
+            cleared
+        })
+        .reduce(Vec::new, |mut a, mut b| {
+            a.append(&mut b);
+            a
+        });
+    let mut bits = BitVec::from_blocks(slot_count, |start, words| {
+        for (w, word) in words.iter_mut().enumerate() {
+            let bits = slot_count.saturating_sub(start + w * 64).min(64);
+            *word = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        }
+    });
+    for slot in cleared {
+        bits.clear(slot as usize);
+    }
+    bits
+}
+
+/// Appends to `cleared` the retainer slots of `source`'s non-essential edges.
+fn non_essential_slots(graph: &HeapGraph, essential: &BitVec, source: u32, cleared: &mut Vec<u32>) {
+    let edges = graph.edges_of(source);
+    if edges.clone().all(|e| essential.get(e as usize)) {
+        return;
+    }
+    let sources = graph.retainer_nodes();
+    // (edge, target, the target's first slot naming `source`), for the edges whose target has
+    // more than one slot naming `source`: those need the edge's rank among them.
+    let mut repeated: Vec<(u32, u32, u32)> = Vec::new();
+    for e in edges.clone().filter(|&e| !essential.get(e as usize)) {
+        let target = graph.edge_target(e);
+        let slots = graph.retainers_of(target);
+        let of_target = &sources[slots.start as usize..slots.end as usize];
+        let first = of_target.partition_point(|&s| s < source);
+        let slot = slots.start + first as u32;
+        if of_target.get(first + 1) == Some(&source) {
+            repeated.push((e, target, slot));
+        } else {
+            cleared.push(slot);
+        }
+    }
+    if repeated.is_empty() {
+        return;
+    }
+    if edges.len() <= SHORT_EDGE_LIST {
+        for (e, target, slot) in repeated {
+            let rank = edges.clone().take_while(|&f| f < e).filter(|&f| graph.edge_target(f) == target).count();
+            cleared.push(slot + rank as u32);
+        }
+        return;
+    }
+    // A long list: one pass counting the edges to each repeated target so far.
+    let mut counts: FxHashMap<u32, u32> = repeated.iter().map(|&(_, target, _)| (target, 0)).collect();
+    let mut next = repeated.iter().peekable();
+    for f in edges {
+        let Some(count) = counts.get_mut(&graph.edge_target(f)) else { continue };
+        if let Some(&&(e, _, slot)) = next.peek()
+            && e == f
+        {
+            cleared.push(slot + *count);
+            next.next();
+        }
+        *count += 1;
+    }
+}
+
+/// Edge lists up to this long are rescanned for each repeated target; longer ones are counted
+/// in one pass.
+const SHORT_EDGE_LIST: usize = 64;

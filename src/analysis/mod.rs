@@ -131,6 +131,7 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
     let (weak_maps, page_object) =
         rayon::join(|| WeakMapNames::find(graph, &kinds), || page_objects(graph, &kinds, &names));
     let essential = essential::essential_edges(graph, &kinds, &weak_maps, &page_object);
+    let essential_slots = essential::essential_retainer_slots(graph, &essential);
     check(progress)?;
 
     progress.phase(Phase::Analysis("dominators, distances, classes, statistics"), 1);
@@ -143,6 +144,7 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
             first_retainer: &graph.first_retainer,
             retainers: &graph.retainers,
             essential: &essential,
+            essential_slots: &essential_slots,
             root: graph.root(),
         };
         dominators::immediate_dominators(&g, &|| progress.is_cancelled())
@@ -165,7 +167,7 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
         )
     };
     let (dominator, (distance, (classes, (self_sizes, statistics, flags)))) = rayon::join(dominators, the_rest);
-    drop(essential);
+    drop((essential, essential_slots));
     drop(page_object);
     let dominators::Dominators { idom: dominator, preorder } = dominator.ok_or(ErrorKind::Cancelled)?;
     check(progress)?;

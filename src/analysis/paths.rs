@@ -18,7 +18,7 @@ use rustc_hash::FxHashSet;
 use super::Analysis;
 use super::bits::BitVec;
 use super::names::js_cmp;
-use crate::graph::HeapGraph;
+use crate::graph::{EdgeFinder, HeapGraph};
 
 /// Distance DevTools gives unreachable retainers in the Retainers view.
 pub const UNREACHABLE_VIEW_DISTANCE: i64 = 200_000_000;
@@ -119,10 +119,10 @@ fn view_distance(graph: &HeapGraph, analysis: &Analysis, source: u32, edge: u32)
 pub fn devtools_retainers(graph: &HeapGraph, analysis: &Analysis, node: u32, ignore: &IgnoreSet) -> Vec<(u32, u32)> {
     let kinds = &analysis.kinds;
     let root = graph.root();
-    let mut list: Vec<(i64, String, u32, u32, u32)> = graph
-        .retainers_of(node)
-        .filter_map(|slot| {
-            let (source, edge) = (graph.retainer_node_at(slot), graph.retainer_edge_at(slot));
+    let first_slot = graph.retainers_of(node).start;
+    let mut list: Vec<(i64, String, u32, u32, u32)> = (first_slot..)
+        .zip(graph.retainer_edges(node))
+        .filter_map(|(slot, (source, edge))| {
             let ty = graph.edge_type(edge);
             if ty == kinds.e_weak || ty == kinds.e_invisible || source == root || ignore.contains(source) {
                 return None;
@@ -191,6 +191,10 @@ struct Search {
     /// The nodes reached, in breadth-first order: (node, index of the node one step closer to
     /// the target, the edge between them).
     reached: Vec<(u32, u32, u32)>,
+    /// Finds the edges of retainer slots.
+    finder: EdgeFinder,
+    /// The edges between a retainer and the node it retains.
+    candidates: Vec<u32>,
 }
 
 /// A shortest path from `from` to `target`, avoiding ignored and banned nodes and banned edges.
@@ -209,7 +213,7 @@ fn shortest_between(
     if search.seen.len() != graph.node_count() {
         search.seen = BitVec::zeros(graph.node_count());
     }
-    let Search { seen, reached } = search;
+    let Search { seen, reached, finder, candidates } = search;
     reached.clear();
     reached.push((target, u32::MAX, u32::MAX));
     seen.set(target as usize);
@@ -217,16 +221,23 @@ fn shortest_between(
     let mut head = 0;
     'search: while head < reached.len() {
         let v = reached[head].0;
-        for slot in graph.retainers_of(v) {
-            let (source, edge) = (graph.retainer_node_at(slot), graph.retainer_edge_at(slot));
-            if seen.get(source as usize)
+        let slots = graph.retainers_of(v);
+        for slot in slots.clone() {
+            let source = graph.retainer_node_at(slot);
+            // A source's slots are adjacent; the first one looks at all its edges to `v`.
+            if (slot > slots.start && graph.retainer_node_at(slot - 1) == source)
+                || seen.get(source as usize)
                 || bans.nodes.contains(&source)
-                || bans.edges.contains(&edge)
-                || (source != from && !usable(graph, analysis, source, edge, ignore))
-                || graph.edge_type(edge) == analysis.kinds.e_weak
             {
                 continue;
             }
+            finder.edges_between(graph, source, v, candidates);
+            let allowed = |&&edge: &&u32| {
+                !bans.edges.contains(&edge)
+                    && (source == from || usable(graph, analysis, source, edge, ignore))
+                    && graph.edge_type(edge) != analysis.kinds.e_weak
+            };
+            let Some(&edge) = candidates.iter().find(allowed) else { continue };
             seen.set(source as usize);
             reached.push((source, head as u32, edge));
             if source == from {

@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::group::{KeyedItems, group_by_key};
-use super::{HeapGraph, Location, Retainer, SnapshotMeta, StringTable, TraceTreeNode};
+use super::{HeapGraph, Location, NodeIndex, SnapshotMeta, StringTable, TraceTreeNode};
 use crate::error::{ErrorKind, KindResult};
 use crate::progress::{Phase, Progress};
 
@@ -58,7 +58,7 @@ pub struct EdgeIndex {
     first_edge: Vec<u32>,
     edge_to: Vec<u32>,
     first_retainer: Vec<u32>,
-    retainers: Vec<Retainer>,
+    retainers: Vec<NodeIndex>,
 }
 
 /// Validates node and edge types and builds the edge and retainer indexes. Needs the nodes and
@@ -313,9 +313,9 @@ fn root_ordinal(root_offset: u32, node_field_count: usize, node_count: usize) ->
     Ok(root_offset / nf)
 }
 
-/// Builds the reverse CSR: for each node, its retainers in ascending (source, edge) order, by
+/// Builds the reverse CSR: for each node, the sources of its incoming edges in edge order, by
 /// a parallel counting sort over source ranges with about equal numbers of edges.
-fn retainer_index(first_edge: &[u32], edge_to: &[u32], node_count: usize) -> (Vec<u32>, Vec<Retainer>) {
+fn retainer_index(first_edge: &[u32], edge_to: &[u32], node_count: usize) -> (Vec<u32>, Vec<NodeIndex>) {
     let edge_count = edge_to.len();
     let tasks = rayon::current_num_threads().clamp(1, 8).min(node_count.max(1));
     let mut bounds = vec![0usize];
@@ -328,7 +328,7 @@ fn retainer_index(first_edge: &[u32], edge_to: &[u32], node_count: usize) -> (Ve
     group_by_key(&EdgesByTarget { first_edge, edge_to, bounds }, node_count, edge_count)
 }
 
-/// The edges as retainers keyed by target, in parts of contiguous source nodes.
+/// The edges' sources keyed by target, in parts of contiguous source nodes.
 struct EdgesByTarget<'a> {
     first_edge: &'a [u32],
     edge_to: &'a [u32],
@@ -338,17 +338,17 @@ struct EdgesByTarget<'a> {
 
 // SAFETY: both visits walk the same fixed slices in the same order.
 unsafe impl KeyedItems for EdgesByTarget<'_> {
-    type Item = Retainer;
+    type Item = NodeIndex;
 
     fn parts(&self) -> usize {
         self.bounds.len() - 1
     }
 
-    fn visit(&self, part: usize, mut emit: impl FnMut(u32, Retainer)) {
+    fn visit(&self, part: usize, mut emit: impl FnMut(u32, NodeIndex)) {
         for src in self.bounds[part]..self.bounds[part + 1] {
             let range = self.first_edge[src] as usize..self.first_edge[src + 1] as usize;
-            for (edge, &target) in (range.start as u32..).zip(&self.edge_to[range]) {
-                emit(target, Retainer { node: src as u32, edge });
+            for &target in &self.edge_to[range] {
+                emit(target, src as NodeIndex);
             }
         }
     }

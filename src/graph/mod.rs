@@ -8,32 +8,25 @@
 //! = **21 bytes**, plus 1 byte when the snapshot has `detachedness` and 4 bytes when it has
 //! `trace_node_id`. A self size of 4 GiB or more (rare: large external buffers) takes 16
 //! bytes more, in a side list. Memory per edge: type 1 + name/index 4 + target 4 (forward) +
-//! a [`Retainer`] of 8 (reverse: source and edge side by side, as they are read) =
-//! **17 bytes**. Strings cost their decoded UTF-8 bytes plus 8 bytes each.
+//! source 4 (reverse) = **13 bytes**. A retainer slot holds only the retaining node: its edge
+//! is found again in that node's edge list (see [`retainers`]). Strings cost their decoded
+//! UTF-8 bytes plus 8 bytes each.
 
 mod build;
 pub(crate) mod group;
+pub mod retainers;
 mod strings;
 pub mod visit;
 
 pub use build::{EdgeIndex as BuiltEdgeIndex, GraphParts, build_graph, index_edges};
 pub(crate) use build::{bad_edge_target, offsets_to_ordinals};
+pub use retainers::{EdgeFinder, RetainerEdges};
 pub use strings::StringTable;
 
 /// A node ordinal: the node's position in the `nodes` array divided by the node field count.
 pub type NodeIndex = u32;
 /// An edge ordinal: the edge's position in the `edges` array divided by the edge field count.
 pub type EdgeIndex = u32;
-
-/// One incoming edge of a node: the retaining node and the edge.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C)]
-pub struct Retainer {
-    /// The node the edge leaves.
-    pub node: NodeIndex,
-    /// The edge.
-    pub edge: EdgeIndex,
-}
 
 /// The snapshot's type vocabularies and header values, as declared in `snapshot.meta`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -132,8 +125,8 @@ pub struct HeapGraph {
     pub(crate) edge_to: Vec<NodeIndex>,
     /// `first_retainer[n]..first_retainer[n + 1]` index `retainers`; length N + 1.
     pub(crate) first_retainer: Vec<u32>,
-    /// Retainers of each node, in ascending (source, edge) order.
-    pub(crate) retainers: Vec<Retainer>,
+    /// The sources of each node's incoming edges, in edge order (so ascending).
+    pub(crate) retainers: Vec<NodeIndex>,
     /// The string table.
     pub strings: StringTable,
     /// `locations`, resolved to node ordinals.
@@ -267,8 +260,9 @@ impl HeapGraph {
         self.edge_to[e as usize]
     }
 
-    /// The range into [`Self::retainer_node_at`] / [`Self::retainer_edge_at`] for node `n`'s
-    /// retainers, ascending by (source node, edge).
+    /// The range of node `n`'s retainer slots (see [`Self::retainer_node_at`]), one per
+    /// incoming edge, in edge order (so ascending by source node). The edges themselves:
+    /// [`Self::retainer_edges`].
     #[inline]
     pub fn retainers_of(&self, n: NodeIndex) -> std::ops::Range<u32> {
         self.first_retainer[n as usize]..self.first_retainer[n as usize + 1]
@@ -277,13 +271,12 @@ impl HeapGraph {
     /// The retaining node in retainer slot `slot`.
     #[inline]
     pub fn retainer_node_at(&self, slot: u32) -> NodeIndex {
-        self.retainers[slot as usize].node
+        self.retainers[slot as usize]
     }
 
-    /// The retaining edge in retainer slot `slot`.
-    #[inline]
-    pub fn retainer_edge_at(&self, slot: u32) -> EdgeIndex {
-        self.retainers[slot as usize].edge
+    /// The sources of all retainer slots, slot by slot.
+    pub fn retainer_nodes(&self) -> &[NodeIndex] {
+        &self.retainers
     }
 
     /// Sum of all nodes' shallow sizes as written in the file.
@@ -318,7 +311,7 @@ impl HeapGraph {
             + self.edge_name.len() * 4
             + self.edge_to.len() * 4
             + self.first_retainer.len() * 4
-            + self.retainers.len() * std::mem::size_of::<Retainer>()
+            + self.retainers.len() * 4
             + self.strings.byte_len()
             + self.strings.len() * 8
     }

@@ -230,9 +230,7 @@ impl GraphDump {
                 to: g.edge_target(e),
             })
             .collect();
-        let retainers = (0..g.node_count() as u32)
-            .flat_map(|n| g.retainers_of(n).map(|slot| (g.retainer_node_at(slot), g.retainer_edge_at(slot))))
-            .collect();
+        let retainers = (0..g.node_count() as u32).flat_map(|n| g.retainer_edges(n)).collect();
         Self {
             meta: g.meta.clone(),
             root: g.root(),
@@ -285,9 +283,13 @@ pub fn assert_graph(g: &HeapGraph, nodes: &[ExpectedNode<'_>], edges: &[Expected
     assert_eq!(g.total_self_size(), total, "total self size");
 }
 
-/// A node's retainers as (source node, edge) pairs, in the graph's order.
+/// A node's retainers as (source node, edge) pairs, in the graph's order; the slots name the
+/// same sources.
 pub fn retainers(g: &HeapGraph, n: u32) -> Vec<(u32, u32)> {
-    g.retainers_of(n).map(|slot| (g.retainer_node_at(slot), g.retainer_edge_at(slot))).collect()
+    let pairs: Vec<(u32, u32)> = g.retainer_edges(n).collect();
+    let sources: Vec<u32> = g.retainers_of(n).map(|slot| g.retainer_node_at(slot)).collect();
+    assert_eq!(pairs.iter().map(|&(source, _)| source).collect::<Vec<_>>(), sources, "retainer slots of node {n}");
+    pairs
 }
 
 /// Every node's detachedness, in ordinal order.

@@ -4,6 +4,10 @@
 use std::collections::VecDeque;
 
 use heapscope::analysis::analyze;
+use heapscope::analysis::bits::BitVec;
+use heapscope::analysis::essential::{WeakMapNames, essential_edges, essential_retainer_slots};
+use heapscope::analysis::kinds::Kinds;
+use heapscope::graph::EdgeFinder;
 use heapscope::snapshot::{LoadOptions, load_v8_bytes};
 use heapscope::{HeapGraph, NoProgress};
 use petgraph::algo::dominators::simple_fast;
@@ -164,6 +168,84 @@ fn dominators_agree_with_the_reference_on_random_graphs() {
     }
     // The generator must produce real trees, not only stars under the root.
     assert!(nontrivial > 500, "only {nontrivial} graphs had a non-root dominator");
+}
+
+/// Gives one or two nodes long edge lists (65 to 200 edges) over a few targets, so the same
+/// (source, target) pair repeats many times, some of its edges weak or shortcuts and some not.
+fn add_hubs(g: &mut RandomGraph, rng: &mut Rng) {
+    let n = g.types.len();
+    for _ in 0..1 + rng.below(2) {
+        let hub = rng.below(n);
+        let targets: Vec<usize> = (0..1 + rng.below(4)).map(|_| rng.below(n)).collect();
+        let ty = |rng: &mut Rng| match rng.below(8) {
+            0 | 1 => WEAK,
+            2 => SHORTCUT,
+            _ => 2,
+        };
+        g.edges[hub] = (0..65 + rng.below(136)).map(|_| (ty(rng), targets[rng.below(targets.len())])).collect();
+    }
+}
+
+#[test]
+fn dominators_agree_with_the_reference_when_long_edge_lists_repeat_targets() {
+    let mut rng = Rng(0xD1CE_5EED);
+    for case in 0..400 {
+        let mut g = random_graph(&mut rng);
+        add_hubs(&mut g, &mut rng);
+        let json = to_json(&g);
+        let graph = load(&json);
+        let analysis = analyze(&graph, &NoProgress).expect("analysis");
+        let got: Vec<usize> = analysis.dominator.iter().map(|&d| d as usize).collect();
+        assert_eq!(got, reference_dominators(&g), "case {case}: dominators differ\n{json}");
+    }
+}
+
+#[test]
+fn every_retainer_slot_finds_its_own_edge_and_essential_bit() {
+    let mut rng = Rng(0xBEEF_0001);
+    let mut repeated_weak = 0;
+    for case in 0..300 {
+        let mut g = random_graph(&mut rng);
+        add_hubs(&mut g, &mut rng);
+        let graph = load(&to_json(&g));
+        let n = graph.node_count() as u32;
+        let graph = &graph;
+        let edges_to = |t: u32| -> Vec<(u32, u32)> {
+            (0..n)
+                .flat_map(|s| graph.edges_of(s).filter(move |&e| graph.edge_target(e) == t).map(move |e| (s, e)))
+                .collect()
+        };
+        let kinds = Kinds::new(&graph.meta);
+        // Page objects do not matter here: which bit a slot gets does.
+        let essential = essential_edges(graph, &kinds, &WeakMapNames::default(), &BitVec::zeros(graph.node_count()));
+        let slots = essential_retainer_slots(graph, &essential);
+        let mut finder = EdgeFinder::default();
+        let mut found = Vec::new();
+        for t in 0..n {
+            let expected = edges_to(t);
+            let pairs: Vec<(u32, u32)> = graph.retainer_edges(t).collect();
+            assert_eq!(pairs, expected, "case {case}: retainers of node {t}");
+            for (slot, &(source, edge)) in graph.retainers_of(t).zip(&pairs) {
+                assert_eq!(graph.retainer_node_at(slot), source, "case {case}, slot {slot}");
+                assert_eq!(
+                    slots.get(slot as usize),
+                    essential.get(edge as usize),
+                    "case {case}, slot {slot}, edge {edge}"
+                );
+                let twins = pairs.iter().filter(|p| p.0 == source).count();
+                repeated_weak += usize::from(twins > 1 && !essential.get(edge as usize));
+            }
+            // Asked three times, so long edge lists are served from their index too.
+            for _ in 0..3 {
+                for s in 0..n {
+                    finder.edges_between(graph, s, t, &mut found);
+                    let scan: Vec<u32> = expected.iter().filter(|p| p.0 == s).map(|p| p.1).collect();
+                    assert_eq!(found, scan, "case {case}: edges from {s} to {t}");
+                }
+            }
+        }
+    }
+    assert!(repeated_weak > 1000, "only {repeated_weak} non-essential slots shared their source with another");
 }
 
 #[test]
