@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 use super::Analysis;
 use super::names::ClassNames;
 use crate::graph::HeapGraph;
+use crate::graph::group::SharedSlots;
 
 /// The key of a class split by constructor location (`object` nodes that have one):
 /// script id, line, column and class name, as DevTools keys it.
@@ -36,7 +37,7 @@ const MAX_SPLIT_DEPTH: usize = 64;
 struct ClassWalk<'a> {
     children: &'a super::tree::DominatorChildren,
     row_of: &'a [u32],
-    retained: &'a [u64],
+    retained: &'a crate::graph::SizeColumn,
     row_count: usize,
     /// The retained size from which a subtree is split rather than walked whole.
     big: u64,
@@ -55,7 +56,7 @@ impl ClassWalk<'_> {
             }
             let children = self.children.get(v);
             if row != u32::MAX && !open[row as usize] {
-                sums[row as usize] += self.retained[v as usize];
+                sums[row as usize] += self.retained.get(v as usize);
                 if !children.is_empty() {
                     open[row as usize] = true;
                     stack.push((v, true));
@@ -71,7 +72,7 @@ impl ClassWalk<'_> {
         let mut sums = vec![0u64; self.row_count];
         let row = self.row_of[v as usize];
         if row != u32::MAX && !open[row as usize] {
-            sums[row as usize] += self.retained[v as usize];
+            sums[row as usize] += self.retained.get(v as usize);
             open[row as usize] = true;
         }
         let add = |mut a: Vec<u64>, b: Vec<u64>| {
@@ -79,7 +80,7 @@ impl ClassWalk<'_> {
             a
         };
         let children = self.children.get(v);
-        let is_big = |c: &&u32| depth < MAX_SPLIT_DEPTH && self.retained[**c as usize] >= self.big;
+        let is_big = |c: &&u32| depth < MAX_SPLIT_DEPTH && self.retained.get(**c as usize) >= self.big;
         let big = children.par_iter().filter(is_big).map(|&c| self.split(c, open.clone(), depth + 1));
         let small = children
             .par_iter()
@@ -117,8 +118,8 @@ struct LocalRow {
     count: u64,
     self_size: u64,
     distance: i32,
-    /// The block's nodes of this row, in node order (never empty).
-    nodes: Vec<u32>,
+    /// The block's first node of this row.
+    first: u32,
 }
 
 /// One Summary row.
@@ -141,6 +142,16 @@ pub struct ClassAggregate {
     pub nodes: Vec<u32>,
 }
 
+/// Whether Summary rows list their objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowObjects {
+    /// Each row lists its objects ([`ClassAggregate::nodes`]).
+    Listed,
+    /// The rows only count their objects (their `nodes` stay empty): for output that prints
+    /// the table and nothing else, and saves a list of every object.
+    Counted,
+}
+
 /// The Summary rows, in first-seen order, with DevTools' public-key collision rule applied
 /// (of two rows whose keys print the same, the one first seen later in node order is kept).
 pub fn aggregates(
@@ -148,7 +159,7 @@ pub fn aggregates(
     analysis: &Analysis,
     filter: Option<&(dyn Fn(u32) -> bool + Sync)>,
 ) -> Vec<ClassAggregate> {
-    aggregates_by(graph, analysis, &analysis.classes, filter)
+    aggregates_by(graph, analysis, &analysis.classes, filter, RowObjects::Listed)
 }
 
 /// The Summary rows with the nodes classed by `classes` instead of the analysis' own classes
@@ -158,6 +169,7 @@ pub fn aggregates_by(
     analysis: &Analysis,
     classes: &ClassNames,
     filter: Option<&(dyn Fn(u32) -> bool + Sync)>,
+    objects: RowObjects,
 ) -> Vec<ClassAggregate> {
     let class_name = |v: u32| classes.text(graph, &analysis.dom.new_names, v);
     let locations = locations_by_node(graph);
@@ -182,7 +194,7 @@ pub fn aggregates_by(
                 let mut row_of_located: FxHashMap<RowKey, u32> = FxHashMap::default();
                 for (offset, slot) in local_index.iter_mut().enumerate() {
                     let v = start + offset as u32;
-                    let self_size = analysis.self_sizes[v as usize];
+                    let self_size = analysis.self_sizes.get(v as usize);
                     if self_size == 0 || !passes(v) {
                         continue;
                     }
@@ -197,7 +209,7 @@ pub fn aggregates_by(
                     // Without distances (an analysis for a comparison), the column is 0.
                     let distance = analysis.distance.get(v as usize).copied().unwrap_or(0);
                     let mut new_row = |key: RowKey| {
-                        rows.push(LocalRow { key, count: 0, self_size: 0, distance, nodes: Vec::new() });
+                        rows.push(LocalRow { key, count: 0, self_size: 0, distance, first: v });
                         (rows.len() - 1) as u32
                     };
                     let i = match located {
@@ -216,7 +228,6 @@ pub fn aggregates_by(
                     row.count += 1;
                     row.self_size += self_size;
                     row.distance = row.distance.min(distance);
-                    row.nodes.push(v);
                     *slot = i;
                 }
                 for row in &rows {
@@ -235,13 +246,15 @@ pub fn aggregates_by(
     let mut located_by_id: FxHashMap<(u32, u32, u32, u32), usize> = FxHashMap::default();
     let mut located: FxHashMap<LocatedKey, usize> = FxHashMap::default();
     let mut rows: Vec<ClassAggregate> = Vec::new();
-    // Each row's nodes, as the lists of the blocks it has nodes in (joined at the end).
-    let mut node_lists: Vec<Vec<Vec<u32>>> = Vec::new();
+    // Per block, each local row's global row, and where the block's objects of that row go in
+    // the row's object list.
     let mut global_of_local: Vec<Vec<u32>> = Vec::with_capacity(blocks.len());
+    let mut start_of_local: Vec<Vec<u32>> = Vec::with_capacity(blocks.len());
     for block in blocks {
         let mut mapping = Vec::with_capacity(block.len());
+        let mut starts = Vec::with_capacity(block.len());
         for local in block {
-            let first = local.nodes[0];
+            let first = local.first;
             let existing = match local.key {
                 RowKey::Class(class) => {
                     let row = row_of_class[class as usize];
@@ -264,10 +277,10 @@ pub fn aggregates_by(
             let i = match existing {
                 Some(i) => {
                     let row = &mut rows[i];
+                    starts.push(row.count as u32);
                     row.count += local.count;
                     row.self_size += local.self_size;
                     row.distance = row.distance.min(local.distance);
-                    node_lists[i].push(local.nodes);
                     i
                 }
                 None => {
@@ -293,19 +306,49 @@ pub fn aggregates_by(
                         distance: local.distance,
                         nodes: Vec::new(),
                     });
-                    node_lists.push(vec![local.nodes]);
+                    starts.push(0);
                     i
                 }
             };
             mapping.push(i as u32);
         }
         global_of_local.push(mapping);
+        start_of_local.push(starts);
     }
-    key_index_of_node.par_chunks_mut(ROW_BLOCK).zip(&global_of_local).for_each(|(chunk, mapping)| {
-        for slot in chunk.iter_mut().filter(|slot| **slot != u32::MAX) {
-            *slot = mapping[*slot as usize];
+    // Each row's objects, in node order: every block writes its objects of a row at that
+    // row's place for the block, while its row numbers become global ones.
+    if objects == RowObjects::Listed {
+        for row in rows.iter_mut() {
+            row.nodes = Vec::with_capacity(row.count as usize);
         }
-    });
+    }
+    let lists: Vec<SharedSlots<u32>> = rows.iter_mut().map(|row| SharedSlots(row.nodes.as_mut_ptr())).collect();
+    key_index_of_node
+        .par_chunks_mut(ROW_BLOCK)
+        .zip(global_of_local.par_iter().zip(&start_of_local))
+        .enumerate()
+        .for_each(|(block, (chunk, (mapping, starts)))| {
+            let mut cursors = starts.clone();
+            for (offset, slot) in chunk.iter_mut().enumerate().filter(|(_, slot)| **slot != u32::MAX) {
+                let local = *slot as usize;
+                let row = mapping[local];
+                if objects == RowObjects::Listed {
+                    // SAFETY: the block's objects of this row go to their own range of the
+                    // row's list (after the earlier blocks' objects of the row), within the
+                    // list's capacity, the row's count.
+                    unsafe { lists[row as usize].write(cursors[local] as usize, (block * ROW_BLOCK + offset) as u32) };
+                    cursors[local] += 1;
+                }
+                *slot = row;
+            }
+        });
+    drop(lists);
+    if objects == RowObjects::Listed {
+        for row in rows.iter_mut() {
+            // SAFETY: every object of the row was written above, and the row counted them.
+            unsafe { row.nodes.set_len(row.count as usize) };
+        }
+    }
     // Retained sizes: walk the dominator tree; a class is "open" inside the subtree of its
     // outermost counted object, and objects of an open class are not counted again.
     let root = graph.root();
@@ -314,7 +357,7 @@ pub fn aggregates_by(
         row_of: &key_index_of_node,
         retained: &analysis.retained,
         row_count: rows.len(),
-        big: analysis.retained[root as usize] / SPLIT_FRACTION,
+        big: analysis.retained.get(root as usize) / SPLIT_FRACTION,
     };
     let sums = if key_index_of_node[root as usize] != u32::MAX {
         // A counted root retains everything; nothing below it counts for its own class.
@@ -324,9 +367,6 @@ pub fn aggregates_by(
     } else {
         walk.split(root, vec![false; walk.row_count], 0)
     };
-    rows.par_iter_mut().zip(node_lists).for_each(|(row, mut lists)| {
-        row.nodes = if lists.len() == 1 { lists.pop().unwrap_or_default() } else { lists.concat() };
-    });
     for (row, sum) in rows.iter_mut().zip(sums) {
         row.retained_size = sum;
     }

@@ -13,10 +13,10 @@ pub const ATTACHED: u8 = 1;
 /// Detached from every document.
 pub const DETACHED: u8 = 2;
 
-/// The result: each node's state, and the renamed nodes.
+/// The result: the detached native nodes, and the renamed nodes.
 pub struct DomState {
-    /// State per node (0 unknown, 1 attached, 2 detached).
-    pub state: Vec<u8>,
+    /// One bit per node: a native node in a detached DOM tree (spec §2.3's detached flag).
+    pub detached: super::bits::BitVec,
     /// Nodes renamed to "Detached <name>": node -> index into `new_names`.
     pub renamed: HashMap<u32, u32>,
     /// The new names, one per distinct original name.
@@ -41,7 +41,7 @@ pub fn propagate(graph: &HeapGraph, kinds: &Kinds) -> DomState {
             }
         }
         let renamed_bits = super::bits::BitVec::zeros(n);
-        return DomState { state, renamed, new_names, renamed_bits };
+        return DomState { detached: detached_natives(graph, kinds, &state), renamed, new_names, renamed_bits };
     }
     let mut visited = vec![false; n];
     let mut attached: Vec<u32> = Vec::new();
@@ -93,5 +93,10 @@ pub fn propagate(graph: &HeapGraph, kinds: &Kinds) -> DomState {
     for &v in renamed.keys() {
         renamed_bits.set(v as usize);
     }
-    DomState { state, renamed, new_names, renamed_bits }
+    DomState { detached: detached_natives(graph, kinds, &state), renamed, new_names, renamed_bits }
+}
+
+/// The native nodes whose state is detached.
+fn detached_natives(graph: &HeapGraph, kinds: &Kinds, state: &[u8]) -> super::bits::BitVec {
+    super::bits::BitVec::from_fn(state.len(), |v| state[v] == DETACHED && graph.node_type(v as u32) == kinds.native)
 }

@@ -136,7 +136,10 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     // side by side, so one compression step touches two entries, not four arrays; entries
     // are by node, so a node's retainers (listed in node order) are evaluated without a
     // preorder lookup and read the forest in address order.
-    let mut semi: Vec<u32> = (0..reached as u32).collect();
+    // The semidominators that are not the DFS parent's number, as (preorder number,
+    // semidominator), in reverse preorder: the last pass reads them back in preorder, from
+    // the end. Most nodes have one essential retainer, so this list is short.
+    let mut semi: Vec<(u32, u32)> = Vec::new();
     let mut compress_stack: Vec<u32> = Vec::new();
     // Most heap nodes have at most one essential retainer. Then that retainer is the DFS
     // parent (or, for an orphan, the root stands for it), and the semidominator is the
@@ -163,12 +166,11 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
         }
         let node = order[w] as usize;
         if single_retainer.get(node) {
-            semi[w] = parent[w];
             // The parent was numbered shortly before, so its `order` entry is usually cached.
             forest[node] = ForestEntry { ancestor: order[parent[w] as usize], best: parent[w] };
             continue;
         }
-        let mut s = semi[w];
+        let mut s = w as u32;
         if is_orphan.get(node) {
             s = s.min(root_number);
         }
@@ -189,7 +191,9 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
             // clique node gives UNSEEN, which never wins.
             s = s.min(eval(g.retainers[slot], &mut forest, &mut compress_stack));
         }
-        semi[w] = s;
+        if s != parent[w] {
+            semi.push((w as u32, s));
+        }
         forest[node] = ForestEntry { ancestor: order[parent[w] as usize], best: s };
     }
 
@@ -198,12 +202,14 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     drop((forest, is_orphan, compress_stack, seen, single_retainer));
     parent.truncate(reached);
     let mut idom_index = parent;
-    for w in 1..reached {
-        let mut d = idom_index[w];
-        while d > semi[w] {
+    // A node whose semidominator is its parent has its parent as immediate dominator; the
+    // others, in preorder, climb from the parent to the semidominator.
+    for &(w, s) in semi.iter().rev() {
+        let mut d = idom_index[w as usize];
+        while d > s {
             d = idom_index[d as usize];
         }
-        idom_index[w] = d;
+        idom_index[w as usize] = d;
     }
     let mut idom = vec![g.root; n];
     for w in 1..reached {

@@ -27,7 +27,7 @@ pub mod distances;
 use std::collections::HashSet;
 
 use crate::error::ErrorKind;
-use crate::graph::HeapGraph;
+use crate::graph::{HeapGraph, SizeColumn};
 use crate::progress::{Phase, Progress};
 use bits::BitVec;
 use dom::DomState;
@@ -37,29 +37,25 @@ use names::{ClassNames, NodeNames};
 pub use statistics::Statistics;
 use tree::DominatorChildren;
 
-/// Node flag: a native node in a detached DOM tree.
-pub const FLAG_DETACHED_DOM: u8 = 2;
-/// Node flag: owned by the page (reachable from a global object or a document tree).
-pub const FLAG_PAGE_OBJECT: u8 = 4;
-
 /// Everything computed from one heap graph. Immutable; share it with `Arc`.
 pub struct Analysis {
     /// Type indexes by role.
     pub kinds: Kinds,
-    /// DOM state and renamed nodes.
+    /// Detached DOM nodes and renamed nodes.
     pub dom: DomState,
-    /// Per-node flags (`FLAG_*`).
-    pub flags: Vec<u8>,
+    /// One bit per node: owned by the page (reachable from a global object or a document
+    /// tree), spec §2.3.
+    pub page_objects: BitVec,
     /// WeakMap value edge names.
     pub weak_maps: WeakMapNames,
     /// Shallow sizes after the transfer of owned nodes' sizes.
-    pub self_sizes: Vec<u64>,
+    pub self_sizes: SizeColumn,
     /// Each node's immediate dominator (the root's is itself).
     pub dominator: Vec<u32>,
     /// The dominator tree as children lists.
     pub dominator_children: DominatorChildren,
     /// Retained sizes.
-    pub retained: Vec<u64>,
+    pub retained: SizeColumn,
     /// DevTools distances (see [`distances`]); empty when the analysis ran without them
     /// ([`Parts::distances`]).
     pub distance: Vec<i32>,
@@ -92,7 +88,7 @@ impl Analysis {
 
     /// Total size: the root's retained size plus `extra_native_bytes`.
     pub fn total_size(&self, graph: &HeapGraph) -> u64 {
-        self.retained[graph.root() as usize] + graph.meta.extra_native_bytes
+        self.retained.get(graph.root() as usize) + graph.meta.extra_native_bytes
     }
 }
 
@@ -149,41 +145,44 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
         };
         dominators::immediate_dominators(&g, &|| progress.is_cancelled())
     };
-    // The other steps are independent of the dominators, and shorter: the statistics (which
-    // need the transferred sizes) and the node flags fit in beside them too.
+    // The other steps are independent of the dominators, and shorter. They run one after the
+    // other on the second thread, the one that needs the most scratch space (the size
+    // transfer) first, while the dominators still hold only their depth-first search arrays.
     let the_rest = || {
         rayon::join(
-            || parts.distances.then(|| distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new())),
+            || {
+                let self_sizes = sizes::transferred_self_sizes(graph, &kinds, &names, has_user_roots);
+                let statistics = statistics::compute(graph, &kinds, &names, &self_sizes);
+                (self_sizes, statistics)
+            },
             || {
                 rayon::join(
                     || names::class_names(&names, &kinds),
                     || {
-                        let self_sizes = sizes::transferred_self_sizes(graph, &kinds, &names, has_user_roots);
-                        let statistics = statistics::compute(graph, &kinds, &names, &self_sizes);
-                        (self_sizes, statistics, node_flags(graph, &kinds, &dom, &page_object))
+                        parts
+                            .distances
+                            .then(|| distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new()))
                     },
                 )
             },
         )
     };
-    let (dominator, (distance, (classes, (self_sizes, statistics, flags)))) = rayon::join(dominators, the_rest);
+    let (dominator, ((self_sizes, statistics), (classes, distance))) = rayon::join(dominators, the_rest);
     drop((essential, essential_slots));
-    drop(page_object);
     let dominators::Dominators { idom: dominator, preorder } = dominator.ok_or(ErrorKind::Cancelled)?;
     check(progress)?;
 
     progress.phase(Phase::Analysis("retained sizes, dominator tree"), 1);
     // The retained sizes are one sequential pass; the rest is parallel and fills the other core.
     let (retained, dominator_children) = rayon::join(
-        || sizes::retained_sizes(&self_sizes, &dominator, &preorder, graph.root()),
+        || sizes::retained_sizes(&self_sizes, &dominator, preorder, graph.root()),
         || DominatorChildren::new(&dominator, graph.root()),
     );
-    debug_assert_eq!(statistics.total, retained[graph.root() as usize] + graph.meta.extra_native_bytes);
-    drop(preorder);
+    debug_assert_eq!(statistics.total, retained.get(graph.root() as usize) + graph.meta.extra_native_bytes);
     Ok(Analysis {
         kinds,
         dom,
-        flags,
+        page_objects: page_object,
         weak_maps,
         self_sizes,
         dominator,
@@ -193,18 +192,6 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
         classes,
         statistics,
     })
-}
-
-/// Each node's flags (spec §2.3): page objects, from their reachability pass, and native
-/// nodes in detached DOM trees, from the DOM states.
-fn node_flags(graph: &HeapGraph, kinds: &Kinds, dom: &DomState, page: &BitVec) -> Vec<u8> {
-    (0..graph.node_count())
-        .map(|v| {
-            let page_object = if page.get(v) { FLAG_PAGE_OBJECT } else { 0 };
-            let detached = kinds.native == graph.node_type(v as u32) && dom.state[v] == dom::DETACHED;
-            page_object | if detached { FLAG_DETACHED_DOM } else { 0 }
-        })
-        .collect()
 }
 
 /// DevTools' queriable objects (spec §2.3): everything reachable from the root's

@@ -5,12 +5,14 @@ use super::bits::BitVec;
 use super::kinds::Kinds;
 use super::names::NodeNames;
 use super::prefetch::prefetch;
-use crate::graph::HeapGraph;
+use crate::graph::{HeapGraph, SizeColumn, SizeColumnEditor};
 
 /// How many nodes ahead a node's dominator is fetched.
 const PREFETCH_FAR: usize = 16;
 /// How many nodes ahead a node's dominator's retained size is fetched.
 const PREFETCH_NEAR: usize = 8;
+/// How many nodes of the order the retained-size pass reads between giving memory back.
+const RELEASE_EVERY: usize = 1 << 20;
 
 const UNVISITED: u32 = u32::MAX;
 const MULTIPLE: u32 = u32::MAX - 1;
@@ -22,10 +24,9 @@ pub fn transferred_self_sizes(
     kinds: &Kinds,
     names: &NodeNames<'_>,
     has_user_roots: bool,
-) -> Vec<u64> {
-    let mut sizes: Vec<u64> = graph.self_sizes();
+) -> SizeColumn {
     if !has_user_roots {
-        return sizes;
+        return graph.self_sizes().clone();
     }
     let n = graph.node_count();
     let owned = |v: u32| {
@@ -60,6 +61,8 @@ pub fn transferred_self_sizes(
         }
     }
     let root = graph.root();
+    // Owners are never owned, so every moved size is the owned node's size as written.
+    let mut sizes = SizeColumnEditor::new(graph.self_sizes());
     for i in 0..n as u32 {
         let o = owner[i as usize];
         if o == UNVISITED || o == MULTIPLE || o == i {
@@ -68,38 +71,44 @@ pub fn transferred_self_sizes(
         if graph.node_type(o) == kinds.synthetic || o == root {
             continue;
         }
-        let moved = sizes[i as usize];
-        sizes[i as usize] = 0;
-        sizes[o as usize] += moved;
+        let moved = sizes.get(i);
+        sizes.set(i, 0);
+        sizes.set(o, sizes.get(o) + moved);
     }
-    sizes
+    sizes.finish()
 }
 
 /// Retained sizes: a node's own size plus the retained sizes of the nodes it immediately
 /// dominates. `order` lists the reached nodes so that every dominator comes before the nodes
 /// it dominates; nodes missing from it are dominated by the root and retain only themselves.
-pub fn retained_sizes(self_sizes: &[u64], dominator: &[u32], order: &[u32], root: u32) -> Vec<u64> {
-    let mut retained = self_sizes.to_vec();
+/// The pass reads `order` from the end and gives its memory back as it goes.
+pub fn retained_sizes(self_sizes: &SizeColumn, dominator: &[u32], mut order: Vec<u32>, root: u32) -> SizeColumn {
+    let mut retained = SizeColumnEditor::new(self_sizes);
     let mut listed = BitVec::zeros(self_sizes.len());
-    for &v in order {
+    for &v in &order {
         listed.set(v as usize);
     }
-    let unlisted: u64 = self_sizes.iter().enumerate().filter(|&(v, _)| !listed.get(v)).map(|(_, &s)| s).sum();
+    let unlisted: u64 = (0..self_sizes.len()).filter(|&v| !listed.get(v)).map(|v| self_sizes.get(v)).sum();
     drop(listed);
-    for (i, &v) in order.iter().enumerate().rev() {
+    for i in (0..order.len()).rev() {
+        if i % RELEASE_EVERY == 0 && i > 0 {
+            order.truncate(i + 1);
+            order.shrink_to_fit();
+        }
+        let v = order[i];
         // Dominators are scattered: fetch the ones a few steps ahead (in reverse order).
         if let Some(&ahead) = i.checked_sub(PREFETCH_FAR).and_then(|j| order.get(j)) {
             prefetch(dominator, ahead as usize);
         }
         if let Some(&ahead) = i.checked_sub(PREFETCH_NEAR).and_then(|j| order.get(j)) {
-            prefetch(&retained, dominator[ahead as usize] as usize);
+            prefetch(retained.narrow_values(), dominator[ahead as usize] as usize);
         }
         if v == root {
             continue;
         }
         let d = dominator[v as usize];
-        retained[d as usize] += retained[v as usize];
+        retained.add(d, retained.get(v));
     }
-    retained[root as usize] += unlisted;
-    retained
+    retained.add(root, unlisted);
+    retained.finish()
 }

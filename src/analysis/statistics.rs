@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::kinds::Kinds;
 use super::names::NodeNames;
-use crate::graph::HeapGraph;
+use crate::graph::{HeapGraph, SizeColumn};
 
 /// The composition of the heap, in bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -48,10 +48,10 @@ impl Statistics {
 }
 
 /// Computes the statistics from the transferred shallow sizes.
-pub fn compute(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, self_sizes: &[u64]) -> Statistics {
+pub fn compute(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, self_sizes: &SizeColumn) -> Statistics {
     let mut s = Statistics { native: graph.meta.extra_native_bytes, ..Statistics::default() };
     for v in 0..graph.node_count() as u32 {
-        let size = self_sizes[v as usize];
+        let size = self_sizes.get(v as usize);
         let ty = graph.node_type(v);
         if ty == kinds.hidden {
             s.system += size;
@@ -74,7 +74,7 @@ pub fn compute(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, self_siz
                 }
                 let elements = graph.edge_target(e);
                 if graph.retainers_of(elements).len() == 1 {
-                    s.js_arrays += self_sizes[elements as usize];
+                    s.js_arrays += self_sizes.get(elements as usize);
                 }
                 break;
             }
@@ -83,7 +83,7 @@ pub fn compute(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, self_siz
     // The root retains every node (unreachable ones are dominated by it too), so its retained
     // size is the sum of all shallow sizes; summing here lets this run beside the retained
     // sizes.
-    s.total = self_sizes.iter().sum::<u64>() + graph.meta.extra_native_bytes;
+    s.total = self_sizes.total() + graph.meta.extra_native_bytes;
     s.v8heap = s.total - s.native.min(s.total);
     s
 }

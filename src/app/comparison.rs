@@ -302,7 +302,7 @@ impl ComparisonView {
                                     row.col(|_| {});
                                 }
                                 row.col(|_| {});
-                                row.col(|ui| plain_size_cell(ui, analysis.retained[v as usize]));
+                                row.col(|ui| plain_size_cell(ui, analysis.retained.get(v as usize)));
                                 row.col(|_| {});
                                 if row.response().clicked() {
                                     event = Some(ComparisonEvent::Select(v));

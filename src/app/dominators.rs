@@ -40,7 +40,7 @@ impl DominatorView {
         self.sorted.entry(node).or_insert_with(|| {
             let mut list = analysis.dominator_children.get(node).to_vec();
             list.sort_unstable_by(|&a, &b| {
-                analysis.retained[b as usize].cmp(&analysis.retained[a as usize]).then(a.cmp(&b))
+                analysis.retained.get(b as usize).cmp(&analysis.retained.get(a as usize)).then(a.cmp(&b))
             });
             list
         })
@@ -151,8 +151,8 @@ impl DominatorView {
                             row.col(|ui| {
                                 ui.monospace(distance_text(analysis.distance[v]));
                             });
-                            row.col(|ui| size_cell(ui, analysis.self_sizes[v], total));
-                            row.col(|ui| size_cell(ui, analysis.retained[v], total));
+                            row.col(|ui| size_cell(ui, analysis.self_sizes.get(v), total));
+                            row.col(|ui| size_cell(ui, analysis.retained.get(v), total));
                         }
                         Row::More { parent, shown, depth } => {
                             row.col(|ui| {

@@ -219,8 +219,8 @@ impl RetainersPane {
             ui.label(format!(
                 "{} · self {} · retained {} · distance {} · dominator @{}",
                 g.node_type_name(node),
-                human_size(a.self_sizes[v]),
-                human_size(a.retained[v]),
+                human_size(a.self_sizes.get(v)),
+                human_size(a.retained.get(v)),
                 distance_text(a.distance[v]),
                 g.node_id(a.dominator[v])
             ));
@@ -304,7 +304,7 @@ impl RetainersPane {
                         };
                         ui.label(format!("{edge}{} @{}", short_name(g, a, n), g.node_id(n)));
                         ui.weak(format!("distance {}", distance_text(a.distance[n as usize])));
-                        plain_size_cell(ui, a.retained[n as usize]);
+                        plain_size_cell(ui, a.retained.get(n as usize));
                         let inner = step > 0 && n != node && n != g.root();
                         if inner && ui.small_button(format!("ignore @{}", g.node_id(n))).on_hover_text("Ignore this retainer: find paths around it").clicked() {
                             ignore = Some(n);
@@ -342,7 +342,7 @@ impl RetainersPane {
                     g.node_id(source)
                 ));
                 ui.weak(format!("distance {}", distance_text(a.distance[source as usize])));
-                plain_size_cell(ui, a.retained[source as usize]);
+                plain_size_cell(ui, a.retained.get(source as usize));
             });
             if flip {
                 if expanded {

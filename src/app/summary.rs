@@ -126,8 +126,9 @@ impl SummaryView {
         if let Some(list) = cached {
             return list[..limit.min(list.len())].to_vec();
         }
-        let order =
-            |a: &u32, b: &u32| analysis.retained[*b as usize].cmp(&analysis.retained[*a as usize]).then(a.cmp(b));
+        let order = |a: &u32, b: &u32| {
+            analysis.retained.get(*b as usize).cmp(&analysis.retained.get(*a as usize)).then(a.cmp(b))
+        };
         let mut nodes = classes[class].nodes.clone();
         if nodes.len() > limit {
             nodes.select_nth_unstable_by(limit, order);
@@ -323,8 +324,8 @@ impl SummaryView {
                             row.col(|ui| {
                                 ui.monospace("");
                             });
-                            row.col(|ui| size_cell(ui, analysis.self_sizes[v], total));
-                            row.col(|ui| size_cell(ui, analysis.retained[v], total));
+                            row.col(|ui| size_cell(ui, analysis.self_sizes.get(v), total));
+                            row.col(|ui| size_cell(ui, analysis.retained.get(v), total));
                         }
                         Row::More { class, shown } => {
                             row.col(|ui| {

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::load::{load_and_analyze, load_and_analyze_pair};
-use crate::analysis::aggregates::aggregates;
+use crate::analysis::aggregates::{RowObjects, aggregates_by};
 use crate::compare::leaks::{find_leaks_among, ids_not_in, sorted_ids};
 use crate::format::{human_size, signed_size};
 use crate::snapshot::Format;
@@ -95,7 +95,8 @@ fn v8_violations(
         } else {
             let retained_by_class = |analyzed: &super::load::Analyzed| -> HashMap<String, u64> {
                 let mut sums = HashMap::new();
-                for row in aggregates(&analyzed.graph, &analyzed.analysis, None) {
+                let (graph, analysis) = (&analyzed.graph, &analyzed.analysis);
+                for row in aggregates_by(graph, analysis, &analysis.classes, None, RowObjects::Counted) {
                     *sums.entry(row.name).or_insert(0) += row.retained_size;
                 }
                 sums

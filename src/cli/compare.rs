@@ -97,8 +97,8 @@ pub fn run(base_path: &Path, current_path: &Path, options: &CompareOptions<'_>) 
                     .map(|&v| NewObject {
                         id: graph.node_id(v),
                         name: analysis.display_name(graph, v),
-                        self_size: analysis.self_sizes[v as usize],
-                        retained_size: analysis.retained[v as usize],
+                        self_size: analysis.self_sizes.get(v as usize),
+                        retained_size: analysis.retained.get(v as usize),
                     })
                     .collect(),
             })

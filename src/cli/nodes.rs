@@ -78,8 +78,8 @@ fn format_lines(graph: &HeapGraph, analysis: &Analysis, range: std::ops::Range<u
             dominator_id: graph.node_id(analysis.dominator[i]),
             id: graph.node_id(v),
             name: analysis.display_name(graph, v),
-            retained_size: analysis.retained[i],
-            self_size: analysis.self_sizes[i],
+            retained_size: analysis.retained.get(i),
+            self_size: analysis.self_sizes.get(i),
             node_type: graph.node_type_name(v),
         };
         serde_json::to_writer(&mut text, &line)?;

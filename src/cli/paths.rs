@@ -66,7 +66,7 @@ pub fn run(path: &Path, request: &PathsRequest<'_>) -> anyhow::Result<ExitCode> 
         }
         (None, Some(class)) => {
             let objects: Vec<u32> = (0..graph.node_count() as u32)
-                .filter(|&v| analysis.self_sizes[v as usize] > 0 && analysis.class_name(graph, v) == class)
+                .filter(|&v| analysis.self_sizes.get(v as usize) > 0 && analysis.class_name(graph, v) == class)
                 .collect();
             if objects.is_empty() {
                 anyhow::bail!("{}: no object of class {class:?}", path.display());

@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use serde_json::json;
 
 use super::load::{load_and_analyze, phases_json};
-use crate::analysis::aggregates::{ClassAggregate, aggregates};
+use crate::analysis::aggregates::{ClassAggregate, RowObjects, aggregates_by};
 use crate::export::tables::{SummaryRow, csv};
 use crate::export::write_atomically;
 use crate::format::{distance_text, human_size};
@@ -60,9 +60,10 @@ pub fn run(path: &Path, options: &SummaryOptions<'_>) -> anyhow::Result<ExitCode
     let filter = options.filter.map(regex::Regex::new).transpose()?;
     let mut analyzed = load_and_analyze(path)?;
     let started = std::time::Instant::now();
-    let mut rows = aggregates(&analyzed.graph, &analyzed.analysis, None);
-    analyzed.phases.push((crate::progress::Phase::Analysis("class summary"), started.elapsed()));
+    // The table is all this prints: the rows need not list their objects.
     let (graph, analysis) = (&analyzed.graph, &analyzed.analysis);
+    let mut rows = aggregates_by(graph, analysis, &analysis.classes, None, RowObjects::Counted);
+    analyzed.phases.push((crate::progress::Phase::Analysis("class summary"), started.elapsed()));
     let total = analysis.total_size(graph).max(1);
     if let Some(filter) = &filter {
         rows.retain(|r| filter.is_match(&r.name));

@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use rayon::prelude::*;
 
 use super::leaks::allocated_between;
-use crate::analysis::{Analysis, FLAG_DETACHED_DOM};
+use crate::analysis::Analysis;
 use crate::graph::HeapGraph;
 
 /// Objects of `later` whose ids `earlier` does not have (ordinals of `later`, ascending).
@@ -18,10 +18,7 @@ pub fn objects_allocated_between(earlier: &HeapGraph, later: &HeapGraph) -> Vec<
 
 /// Native nodes of detached DOM trees.
 pub fn detached_dom(graph: &HeapGraph, analysis: &Analysis) -> Vec<u32> {
-    (0..graph.node_count() as u32)
-        .into_par_iter()
-        .filter(|&v| analysis.flags[v as usize] & FLAG_DETACHED_DOM != 0)
-        .collect()
+    (0..graph.node_count() as u32).into_par_iter().filter(|&v| analysis.dom.detached.get(v as usize)).collect()
 }
 
 /// A string value held by more than one string object.
@@ -49,7 +46,7 @@ pub fn duplicated_strings(graph: &HeapGraph, analysis: &Analysis) -> Vec<Duplica
         .into_iter()
         .filter(|(_, nodes)| nodes.len() > 1)
         .map(|(name, nodes)| {
-            let sizes: Vec<u64> = nodes.iter().map(|&v| analysis.self_sizes[v as usize]).collect();
+            let sizes: Vec<u64> = nodes.iter().map(|&v| analysis.self_sizes.get(v as usize)).collect();
             let total_size: u64 = sizes.iter().sum();
             let largest = sizes.iter().copied().max().unwrap_or(0);
             DuplicateString {

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use crate::analysis::Analysis;
 use crate::analysis::paths::{IgnoreSet, RetainerPath, devtools_chain, path_shape};
-use crate::analysis::{Analysis, FLAG_DETACHED_DOM};
 use crate::graph::HeapGraph;
 
 /// Distances from this value on are V8's own (system) objects.
@@ -71,12 +71,12 @@ pub fn ids_not_in(later: &[u32], earlier: &[u32]) -> Vec<u32> {
 pub fn is_reportable(graph: &HeapGraph, analysis: &Analysis, v: u32) -> bool {
     let kinds = &analysis.kinds;
     let distance = analysis.distance[v as usize];
-    if !(0..SYSTEM_DISTANCE).contains(&distance) || analysis.self_sizes[v as usize] == 0 {
+    if !(0..SYSTEM_DISTANCE).contains(&distance) || analysis.self_sizes.get(v as usize) == 0 {
         return false;
     }
     let ty = graph.node_type(v);
     if ty == kinds.native {
-        return analysis.flags[v as usize] & FLAG_DETACHED_DOM != 0;
+        return analysis.dom.detached.get(v as usize);
     }
     (ty == kinds.object && !graph.node_name(v).starts_with("system / ")) || ty == kinds.closure || ty == kinds.regexp
 }
@@ -133,9 +133,10 @@ pub fn find_leaks_among(between: &[u32], final_graph: &HeapGraph, final_analysis
         .iter()
         .map(|members| {
             let mut objects: Vec<u32> = members.iter().map(|&i| leaked[i]).collect();
-            objects.sort_by(|&a, &b| retained[b as usize].cmp(&retained[a as usize]).then(a.cmp(&b)));
+            objects.sort_by(|&a, &b| retained.get(b as usize).cmp(&retained.get(a as usize)).then(a.cmp(&b)));
             let representative = members.iter().copied().find(|&i| leaked[i] == objects[0]).unwrap_or(members[0]);
-            let retained_size = objects.iter().filter(|&&v| counted[v as usize]).map(|&v| retained[v as usize]).sum();
+            let retained_size =
+                objects.iter().filter(|&&v| counted[v as usize]).map(|&v| retained.get(v as usize)).sum();
             LeakCluster {
                 class_name: final_analysis.class_name(final_graph, objects[0]).to_string(),
                 retained_size,

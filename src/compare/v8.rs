@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::analysis::Analysis;
-use crate::analysis::aggregates::{ClassAggregate, aggregates, aggregates_by};
+use crate::analysis::aggregates::{ClassAggregate, RowObjects, aggregates, aggregates_by};
 use crate::analysis::names::class_names_with;
 use crate::graph::HeapGraph;
 
@@ -203,7 +203,7 @@ pub fn compare_sorted(
         || {
             let names = base.analysis.names(base.graph);
             let classes = class_names_with(&names, &base.analysis.kinds, Some(&current.analysis.classes.interfaces));
-            aggregates_by(base.graph, base.analysis, &classes, None)
+            aggregates_by(base.graph, base.analysis, &classes, None, RowObjects::Listed)
         },
     );
     let ((common, agreeing), (base_ids, current_ids)) = rayon::join(
@@ -239,9 +239,9 @@ pub fn compare_sorted(
 
 /// Sorts nodes by `size`, largest first, then by ordinal; the sizes are looked up once, and a
 /// big class is sorted in parallel.
-fn sort_largest_first(nodes: &mut [u32], size: &[u64]) {
+fn sort_largest_first(nodes: &mut [u32], size: impl Fn(u32) -> u64) {
     let mut keyed: Vec<(std::cmp::Reverse<u64>, u32)> =
-        nodes.iter().map(|&v| (std::cmp::Reverse(size[v as usize]), v)).collect();
+        nodes.iter().map(|&v| (std::cmp::Reverse(size(v)), v)).collect();
     if keyed.len() > 1 << 16 {
         keyed.par_sort_unstable();
     } else {
@@ -289,10 +289,10 @@ fn diff_class(
     if new_objects.is_empty() && deleted_objects.is_empty() {
         return None;
     }
-    let alloc_size = new_objects.iter().map(|&v| current.analysis.self_sizes[v as usize]).sum();
-    let freed_size = deleted_objects.iter().map(|&v| base.analysis.self_sizes[v as usize]).sum();
-    sort_largest_first(&mut new_objects, &current.analysis.retained);
-    sort_largest_first(&mut deleted_objects, &base.analysis.self_sizes);
+    let alloc_size = new_objects.iter().map(|&v| current.analysis.self_sizes.get(v as usize)).sum();
+    let freed_size = deleted_objects.iter().map(|&v| base.analysis.self_sizes.get(v as usize)).sum();
+    sort_largest_first(&mut new_objects, |v| current.analysis.retained.get(v as usize));
+    sort_largest_first(&mut deleted_objects, |v| base.analysis.self_sizes.get(v as usize));
     let name = match after {
         Some(row) => row.name.clone(),
         // A class only the base has is named by its highest-id object, with the base's own classes.

@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::group::{KeyedItems, group_by_key};
-use super::{HeapGraph, Location, NodeIndex, SnapshotMeta, StringTable, TraceTreeNode};
+use super::{HeapGraph, Location, NodeIndex, SizeColumn, SnapshotMeta, StringTable, TraceTreeNode};
 use crate::error::{ErrorKind, KindResult};
 use crate::progress::{Phase, Progress};
 
@@ -132,8 +132,10 @@ pub fn build_graph(parts: GraphParts, progress: &dyn Progress) -> KindResult<Hea
         node_type,
         node_name,
         node_id,
-        node_self_size,
-        large_self_sizes: large_self_sizes.into_iter().map(|(node, size)| (node as u32, size)).collect(),
+        node_self_size: SizeColumn::from_parts(
+            node_self_size,
+            large_self_sizes.into_iter().map(|(node, size)| (node as u32, size)).collect(),
+        ),
         node_trace_id,
         node_detachedness,
         first_edge,

@@ -224,7 +224,7 @@ fn sort_bucket<T: Copy>(bucket: &mut [T], offsets: &[u16], base: u32, first: &mu
 }
 
 /// A raw pointer into a buffer that several tasks write at disjoint indexes.
-struct SharedSlots<T>(*mut T);
+pub(crate) struct SharedSlots<T>(pub(crate) *mut T);
 
 // SAFETY: used only for writes at indexes that no two tasks share (see `group_by_key`).
 unsafe impl<T: Send> Sync for SharedSlots<T> {}
@@ -233,7 +233,7 @@ impl<T> SharedSlots<T> {
     /// # Safety
     /// `index` must be in bounds and written by no other task.
     #[inline(always)]
-    unsafe fn write(&self, index: usize, value: T) {
+    pub(crate) unsafe fn write(&self, index: usize, value: T) {
         // SAFETY: guaranteed by the caller.
         unsafe { self.0.add(index).write(value) };
     }

@@ -15,12 +15,14 @@
 mod build;
 pub(crate) mod group;
 pub mod retainers;
+mod sizes;
 mod strings;
 pub mod visit;
 
 pub use build::{EdgeIndex as BuiltEdgeIndex, GraphParts, build_graph, index_edges};
 pub(crate) use build::{bad_edge_target, offsets_to_ordinals};
 pub use retainers::{EdgeFinder, RetainerEdges};
+pub use sizes::{SizeColumn, SizeColumnEditor};
 pub use strings::StringTable;
 
 /// A node ordinal: the node's position in the `nodes` array divided by the node field count.
@@ -109,10 +111,7 @@ pub struct HeapGraph {
     pub(crate) node_type: Vec<u8>,
     pub(crate) node_name: Vec<u32>,
     pub(crate) node_id: Vec<u32>,
-    /// `u32::MAX` stands for a size in `large_self_sizes`.
-    pub(crate) node_self_size: Vec<u32>,
-    /// Shallow sizes of `u32::MAX` bytes or more, as (node, size), ascending by node.
-    pub(crate) large_self_sizes: Vec<(NodeIndex, u64)>,
+    pub(crate) node_self_size: SizeColumn,
     /// Empty when the snapshot has no `trace_node_id` field.
     pub(crate) node_trace_id: Vec<u32>,
     /// Empty when the snapshot has no `detachedness` field.
@@ -186,19 +185,7 @@ impl HeapGraph {
     /// A node's shallow size as written in the file.
     #[inline]
     pub fn node_self_size(&self, n: NodeIndex) -> u64 {
-        match self.node_self_size[n as usize] {
-            u32::MAX => self.large_self_size(n),
-            size => u64::from(size),
-        }
-    }
-
-    /// A size the narrow column does not hold.
-    #[cold]
-    fn large_self_size(&self, n: NodeIndex) -> u64 {
-        match self.large_self_sizes.binary_search_by_key(&n, |&(node, _)| node) {
-            Ok(i) => self.large_self_sizes[i].1,
-            Err(_) => u64::from(u32::MAX),
-        }
+        self.node_self_size.get(n as usize)
     }
 
     /// A node's `trace_node_id` (0 when the field is absent).
@@ -281,9 +268,7 @@ impl HeapGraph {
 
     /// Sum of all nodes' shallow sizes as written in the file.
     pub fn total_self_size(&self) -> u64 {
-        use rayon::prelude::*;
-        let small: u64 = self.node_self_size.par_iter().map(|&s| if s == u32::MAX { 0 } else { u64::from(s) }).sum();
-        small + self.large_self_sizes.iter().map(|&(_, size)| size).sum::<u64>()
+        self.node_self_size.total()
     }
 
     /// All node ids, in ordinal order.
@@ -291,10 +276,9 @@ impl HeapGraph {
         &self.node_id
     }
 
-    /// All node shallow sizes, in ordinal order.
-    pub fn self_sizes(&self) -> Vec<u64> {
-        use rayon::prelude::*;
-        (0..self.node_count() as NodeIndex).into_par_iter().map(|n| self.node_self_size(n)).collect()
+    /// All node shallow sizes as written in the file, in ordinal order.
+    pub fn self_sizes(&self) -> &SizeColumn {
+        &self.node_self_size
     }
 
     /// Bytes held by the graph's arrays (an estimate of its memory use).
@@ -302,8 +286,7 @@ impl HeapGraph {
         self.node_type.len()
             + self.node_name.len() * 4
             + self.node_id.len() * 4
-            + self.node_self_size.len() * 4
-            + self.large_self_sizes.len() * 16
+            + self.node_self_size.heap_bytes()
             + self.node_trace_id.len() * 4
             + self.node_detachedness.len()
             + self.first_edge.len() * 4

@@ -96,7 +96,7 @@ fn leak_hunt_through_every_view() {
             .nodes
             .iter()
             .copied()
-            .max_by_key(|&v| (doc.loaded.analysis.retained[v as usize], std::cmp::Reverse(v)))
+            .max_by_key(|&v| (doc.loaded.analysis.retained.get(v as usize), std::cmp::Reverse(v)))
             .expect("objects");
         (row.retained_size, doc.loaded.graph.node_id(largest))
     };
@@ -242,7 +242,7 @@ fn summary_shows_objects_allocated_after_another_snapshot() {
         let new = heapscope::compare::filters::objects_allocated_between(&before.graph, &last.graph);
         new.iter()
             .filter(|&&v| {
-                last.analysis.class_name(&last.graph, v) == "{data}" && last.analysis.self_sizes[v as usize] > 0
+                last.analysis.class_name(&last.graph, v) == "{data}" && last.analysis.self_sizes.get(v as usize) > 0
             })
             .count()
     };

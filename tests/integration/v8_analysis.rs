@@ -3,7 +3,7 @@
 
 use std::io::{BufRead as _, BufReader};
 
-use heapscope::analysis::aggregates::{ClassAggregate, aggregates};
+use heapscope::analysis::aggregates::{ClassAggregate, RowObjects, aggregates, aggregates_by};
 use heapscope::analysis::{Analysis, Parts, analyze, analyze_parts, queriable_nodes};
 use heapscope::snapshot::{LoadOptions, load_v8_file};
 use heapscope::{HeapGraph, NoProgress};
@@ -61,8 +61,8 @@ fn assert_every_node_matches(snapshot: &std::path::Path, devtools_nodes: &std::p
             "id": graph.node_id(v),
             "name": analysis.display_name(&graph, v),
             "type": graph.node_type_name(v),
-            "self_size": analysis.self_sizes[i],
-            "retained_size": analysis.retained[i],
+            "self_size": analysis.self_sizes.get(i),
+            "retained_size": analysis.retained.get(i),
             "dominator_id": graph.node_id(analysis.dominator[i]),
             "distance": analysis.distance[i],
             "class_name": analysis.class_name(&graph, v),
@@ -131,12 +131,12 @@ fn the_request_history_array_retains_its_entries() {
     let (_, array) = *holders.iter().find(|(_, t)| graph.node_name(*t) == "Array").expect("the requestHistory array");
     let entries = elements(&graph, array);
     assert_eq!(entries.len(), 4010, "before: 10, after: +2000, final: +2000 requests");
-    let entries_retained: u64 = entries.iter().map(|&e| analysis.retained[e as usize]).sum();
+    let entries_retained: u64 = entries.iter().map(|&e| analysis.retained.get(e as usize)).sum();
     assert!(entries_retained > 0);
     assert!(
-        analysis.retained[array as usize] >= entries_retained,
+        analysis.retained.get(array as usize) >= entries_retained,
         "the array retains {} but its entries retain {entries_retained}",
-        analysis.retained[array as usize]
+        analysis.retained.get(array as usize)
     );
     // Every entry is kept alive by the array alone (directly or through its element store).
     for &entry in &entries {
@@ -150,7 +150,7 @@ fn the_request_history_array_retains_its_entries() {
     let mut by_retained: Vec<u32> = (0..graph.node_count() as u32)
         .filter(|&v| analysis.distance[v as usize] >= 2 && analysis.distance[v as usize] < 100_000_000)
         .collect();
-    by_retained.sort_by_key(|&v| std::cmp::Reverse(analysis.retained[v as usize]));
+    by_retained.sort_by_key(|&v| std::cmp::Reverse(analysis.retained.get(v as usize)));
     let rank = by_retained.iter().position(|&v| v == array).expect("array is reachable");
     assert!(rank < 3, "the requestHistory array ranks {rank} by retained size");
 }
@@ -163,12 +163,15 @@ fn the_leaky_class_instances_retain_their_big_strings() {
     assert_eq!(leaky.count, 410, "10 + 200 + 200 instances");
     assert!(leaky.retained_size >= 410 * 10_016, "LeakyClass retains {}", leaky.retained_size);
     for &v in &leaky.nodes {
-        assert!(analysis.retained[v as usize] >= 10_016, "instance @{} retains too little", graph.node_id(v));
+        assert!(analysis.retained.get(v as usize) >= 10_016, "instance @{} retains too little", graph.node_id(v));
     }
     // The emitter's listener array holds them all.
     let (_, bus) =
         *properties_named(&graph, "bus").iter().find(|(_, t)| graph.node_name(*t) == "EventEmitter").expect("bus");
-    assert!(analysis.retained[bus as usize] >= leaky.retained_size, "the bus retains less than its listeners' objects");
+    assert!(
+        analysis.retained.get(bus as usize) >= leaky.retained_size,
+        "the bus retains less than its listeners' objects"
+    );
 }
 
 #[test]
@@ -183,8 +186,8 @@ fn the_cache_map_retains_its_entries() {
         .max_by_key(|r| r.count)
         .expect("the cached user objects' class");
     assert!(users.count >= 6010, "6010 cached users, found {}", users.count);
-    let users_retained: u64 = users.nodes.iter().map(|&v| analysis.retained[v as usize]).sum();
-    assert!(analysis.retained[cache as usize] >= users_retained);
+    let users_retained: u64 = users.nodes.iter().map(|&v| analysis.retained.get(v as usize)).sum();
+    assert!(analysis.retained.get(cache as usize) >= users_retained);
 }
 
 #[test]
@@ -255,7 +258,7 @@ fn a_comparison_analysis_differs_only_by_having_no_distances() {
     assert_eq!(lite.dominator, full.dominator);
     assert_eq!(lite.retained, full.retained);
     assert_eq!(lite.self_sizes, full.self_sizes);
-    assert_eq!(lite.flags, full.flags);
+    assert_eq!((&lite.page_objects, &lite.dom.detached), (&full.page_objects, &full.dom.detached));
     let strip = |rows: Vec<ClassAggregate>| -> Vec<ClassAggregate> {
         rows.into_iter().map(|r| ClassAggregate { distance: 0, ..r }).collect()
     };
@@ -280,4 +283,28 @@ fn an_object_listed_twice_in_locations_is_classed_by_its_last_location() {
         aggregates(&graph, &analysis, None).into_iter().map(|r| (r.key, r.count, r.nodes)).collect();
     rows.sort();
     assert_eq!(rows, [(",Foo".to_string(), 1, vec![3]), ("1,20,7,Foo".to_string(), 2, vec![1, 2])]);
+}
+
+#[test]
+fn summary_rows_list_every_sized_object_once_or_only_count_them() {
+    let (graph, analysis) = crate::common::analyzed_sample("map-cache.final.heapsnapshot.gz");
+    let listed = aggregates(&graph, &analysis, None);
+    // Objects of many classes span several parallel blocks of nodes.
+    assert!(listed.iter().any(|row| row.nodes.first().zip(row.nodes.last()).is_some_and(|(a, b)| b - a > 1 << 16)));
+    let mut seen = vec![false; graph.node_count()];
+    for row in &listed {
+        assert_eq!(row.nodes.len() as u64, row.count, "{}", row.key);
+        assert!(row.nodes.windows(2).all(|w| w[0] < w[1]), "{}: objects out of node order", row.key);
+        for &v in &row.nodes {
+            assert!(!std::mem::replace(&mut seen[v as usize], true), "object {v} is in two rows");
+            assert_eq!(analysis.class_name(&graph, v), row.name);
+        }
+    }
+    for (v, seen) in seen.into_iter().enumerate() {
+        assert_eq!(seen, analysis.self_sizes.get(v) > 0, "object {v}");
+    }
+    let counted = aggregates_by(&graph, &analysis, &analysis.classes, None, RowObjects::Counted);
+    let without_objects: Vec<ClassAggregate> =
+        listed.into_iter().map(|row| ClassAggregate { nodes: Vec::new(), ..row }).collect();
+    assert_eq!(counted, without_objects);
 }

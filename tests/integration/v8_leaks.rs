@@ -34,7 +34,7 @@ fn request_history_leaks_its_records() {
     assert_eq!(records.objects.len(), 2000);
     assert!(through(&graph, records, "requestHistory"), "{:?}", edge_names(&graph, records));
     // Each record retains itself, its timestamp and its data string.
-    let retained: u64 = records.objects.iter().map(|&v| analysis.retained[v as usize]).sum();
+    let retained: u64 = records.objects.iter().map(|&v| analysis.retained.get(v as usize)).sum();
     assert_eq!(records.retained_size, retained);
     assert!(records.retained_size >= 2000 * (40 + 16 + 32));
     // The path ends at the object and starts at the root.

@@ -185,7 +185,7 @@ fn paths_to_a_leaked_record_go_through_request_history() {
 fn merged_paths_group_objects_by_path_shape() {
     let (graph, analysis) = analyzed_sample("emitter-listeners.final.heapsnapshot.gz");
     let instances: Vec<u32> = (0..graph.node_count() as u32)
-        .filter(|&v| analysis.self_sizes[v as usize] > 0 && analysis.class_name(&graph, v) == "LeakyClass")
+        .filter(|&v| analysis.self_sizes.get(v as usize) > 0 && analysis.class_name(&graph, v) == "LeakyClass")
         .collect();
     assert_eq!(instances.len(), 410);
     let tree = ShortestPathTree::new(&graph, &analysis, &IgnoreSet::default());
@@ -225,7 +225,7 @@ fn filters_and_search() {
     for d in duplicates.iter().take(20) {
         assert!(d.nodes.len() > 1);
         assert!(d.nodes.iter().all(|&v| graph.node_name(v) == d.value && graph.node_type_name(v) == "string"));
-        assert_eq!(d.total_size, d.nodes.iter().map(|&v| analysis.self_sizes[v as usize]).sum::<u64>());
+        assert_eq!(d.total_size, d.nodes.iter().map(|&v| analysis.self_sizes.get(v as usize)).sum::<u64>());
     }
     assert!(duplicates.windows(2).all(|w| w[0].wasted_size >= w[1].wasted_size));
     // Node has no DevTools console handles.
