@@ -35,7 +35,14 @@ fn child(tool: &str, file: &Path) {
             .unwrap_or_else(|e| panic!("{e}"));
             let analysis =
                 heapscope::analysis::analyze(&load.graph, &heapscope::NoProgress).unwrap_or_else(|e| panic!("{e}"));
-            let rows = heapscope::analysis::aggregates::aggregates(&load.graph, &analysis, None);
+            // As `heapscope summary` does: the rows count their objects without listing them.
+            let rows = heapscope::analysis::aggregates::aggregates_by(
+                &load.graph,
+                &analysis,
+                &analysis.classes,
+                None,
+                heapscope::analysis::aggregates::RowObjects::Counted,
+            );
             let top = rows.iter().max_by_key(|r| r.retained_size).map(|r| r.name.clone()).unwrap_or_default();
             format!("{} nodes, {} classes, top class {top}", load.graph.node_count(), rows.len())
         }

@@ -66,6 +66,13 @@ impl BitVec {
         self.words[i / 64] &= !(1 << (i % 64));
     }
 
+    /// Word `w`: bits `64 * w` to `64 * w + 63`, the lowest bit first (the bits past the
+    /// end are 0).
+    #[inline]
+    pub fn word(&self, w: usize) -> u64 {
+        self.words[w]
+    }
+
     /// Number of bits.
     pub fn len(&self) -> usize {
         self.len

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use regex::Regex;
 use rustc_hash::FxHashMap;
 
-use super::bits::{BitVec, SharedBits};
+use super::bits::BitVec;
 use super::kinds::Kinds;
 use crate::graph::HeapGraph;
 
@@ -23,40 +23,34 @@ pub struct WeakMapEdge {
     pub pair_id: u32,
 }
 
-/// The WeakMap edge names of a snapshot, by string index (only internal edges are tested).
+/// The WeakMap edge names of a snapshot, by string index (looked up for internal edges).
 #[derive(Debug, Default)]
 pub struct WeakMapNames {
     names: HashMap<u32, WeakMapEdge>,
 }
 
 impl WeakMapNames {
-    /// Finds every internal edge name that is a WeakMap value edge name.
-    pub fn find(graph: &HeapGraph, kinds: &Kinds) -> Self {
+    /// Finds every string that is a WeakMap value edge name (only internal edges' names are
+    /// looked up in the result).
+    pub fn find(graph: &HeapGraph) -> Self {
         // JS regex semantics: `\d` is ASCII, `.` excludes line terminators.
         let pattern = r"^[0-9]+(?<dup> / part of key \([^\n\r\u{2028}\u{2029}]*? @[0-9]+\) -> value \([^\n\r\u{2028}\u{2029}]*? @[0-9]+\) pair in WeakMap \(table @(?<tid>[0-9]+)\))$";
         let Ok(regex) = Regex::new(pattern) else { return Self::default() };
-        let strings = graph.strings.len();
-        // One bit per string: used as the name of some internal edge.
-        let used = SharedBits::zeros(strings);
-        (0..graph.node_count() as u32).into_par_iter().with_min_len(4096).for_each(|v| {
-            for e in graph.edges_of(v) {
-                if graph.edge_type(e) == kinds.e_internal {
-                    used.set(graph.edge_name_or_index(e) as usize);
-                }
-            }
-        });
-        let mut parsed: Vec<(u32, String, u64)> = (0..strings)
+        // Only a string holding this can be such a name; the strings are searched in one pass
+        // (an edge names it only if it is there, so no edge needs to be read).
+        let mut parsed: Vec<(u32, String, u64)> = graph
+            .strings
+            .containing(" pair in WeakMap (table @")
             .into_par_iter()
-            .filter(|&i| used.get(i))
             .filter_map(|i| {
-                let name = graph.strings.get(i as u32);
-                if !name.ends_with(')') || !name.contains(" pair in WeakMap (table @") {
+                let name = graph.strings.get(i);
+                if !name.ends_with(')') {
                     return None;
                 }
                 let captures = regex.captures(name)?;
                 let table_id = captures.name("tid")?.as_str().parse::<u64>().unwrap_or(u64::MAX);
                 let duplicated_part = captures.name("dup")?.as_str().to_string();
-                Some((i as u32, duplicated_part, table_id))
+                Some((i, duplicated_part, table_id))
             })
             .collect();
         parsed.sort_by(|a, b| a.1.cmp(&b.1));
@@ -78,7 +72,7 @@ impl WeakMapNames {
         self.names.get(&name)
     }
 
-    /// True when the snapshot has no WeakMap edges.
+    /// True when no string of the snapshot is a WeakMap value edge name.
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
@@ -129,11 +123,40 @@ pub fn essential_edges(graph: &HeapGraph, kinds: &Kinds, weak_maps: &WeakMapName
 /// own slot, found by binary search among its target's slots (which are sorted by source).
 pub fn essential_retainer_slots(graph: &HeapGraph, essential: &BitVec) -> BitVec {
     let slot_count = graph.retainer_nodes().len();
-    let cleared: Vec<u32> = (0..graph.node_count() as u32)
+    // The non-essential edges, found a word of bits at a time, in edge (so source) order.
+    let edge_count = graph.edge_count();
+    let words = edge_count.div_ceil(64);
+    let non_essential: Vec<u32> = (0..words)
         .into_par_iter()
-        .with_min_len(4096)
-        .fold(Vec::new, |mut cleared, source| {
-            non_essential_slots(graph, essential, source, &mut cleared);
+        .with_min_len(1024)
+        .flat_map_iter(|w| {
+            let valid = (edge_count - w * 64).min(64);
+            let mask = if valid == 64 { u64::MAX } else { (1u64 << valid) - 1 };
+            let mut zeros = !essential.word(w) & mask;
+            std::iter::from_fn(move || {
+                let bit = zeros.trailing_zeros();
+                (zeros != 0).then(|| {
+                    zeros &= zeros - 1;
+                    (w * 64) as u32 + bit
+                })
+            })
+        })
+        .collect();
+    // Grouped by source node.
+    let mut groups: Vec<(u32, std::ops::Range<usize>)> = Vec::new();
+    for (i, &e) in non_essential.iter().enumerate() {
+        match groups.last_mut() {
+            Some((source, range)) if graph.edges_of(*source).contains(&e) => range.end = i + 1,
+            last => {
+                let after = last.map_or(0, |(source, _)| *source);
+                groups.push((source_at_or_after(&graph.first_edge, after, e), i..i + 1));
+            }
+        }
+    }
+    let cleared: Vec<u32> = groups
+        .par_iter()
+        .fold(Vec::new, |mut cleared, (source, range)| {
+            non_essential_slots(graph, *source, &non_essential[range.clone()], &mut cleared);
             cleared
         })
         .reduce(Vec::new, |mut a, mut b| {
@@ -152,17 +175,30 @@ pub fn essential_retainer_slots(graph: &HeapGraph, essential: &BitVec) -> BitVec
     bits
 }
 
-/// Appends to `cleared` the retainer slots of `source`'s non-essential edges.
-fn non_essential_slots(graph: &HeapGraph, essential: &BitVec, source: u32, cleared: &mut Vec<u32>) {
-    let edges = graph.edges_of(source);
-    if edges.clone().all(|e| essential.get(e as usize)) {
-        return;
+/// The node owning edge `e`, known to be `from` or a later node: galloping forward from
+/// `from`, so a run of lookups in edge order costs about one pass over `first_edge` at most,
+/// and a few steps each when they are far apart.
+fn source_at_or_after(first_edge: &[u32], from: u32, e: u32) -> u32 {
+    let owns_later = |node: usize| first_edge.get(node + 1).is_some_and(|&f| f <= e);
+    let (mut low, mut step) = (from as usize, 1usize);
+    while owns_later(low + step) {
+        low += step;
+        step *= 2;
     }
+    // The owner is in low..=low + step: the last node whose first edge is at or before `e`.
+    let window = &first_edge[low..(low + step + 1).min(first_edge.len())];
+    (low + window.partition_point(|&f| f <= e) - 1) as u32
+}
+
+/// Appends to `cleared` the retainer slots of `source`'s non-essential edges (`edges`, in
+/// order).
+fn non_essential_slots(graph: &HeapGraph, source: u32, edges: &[u32], cleared: &mut Vec<u32>) {
     let sources = graph.retainer_nodes();
+    let all_edges = graph.edges_of(source);
     // (edge, target, the target's first slot naming `source`), for the edges whose target has
     // more than one slot naming `source`: those need the edge's rank among them.
     let mut repeated: Vec<(u32, u32, u32)> = Vec::new();
-    for e in edges.clone().filter(|&e| !essential.get(e as usize)) {
+    for &e in edges {
         let target = graph.edge_target(e);
         let slots = graph.retainers_of(target);
         let of_target = &sources[slots.start as usize..slots.end as usize];
@@ -177,9 +213,9 @@ fn non_essential_slots(graph: &HeapGraph, essential: &BitVec, source: u32, clear
     if repeated.is_empty() {
         return;
     }
-    if edges.len() <= SHORT_EDGE_LIST {
+    if all_edges.len() <= SHORT_EDGE_LIST {
         for (e, target, slot) in repeated {
-            let rank = edges.clone().take_while(|&f| f < e).filter(|&f| graph.edge_target(f) == target).count();
+            let rank = all_edges.clone().take_while(|&f| f < e).filter(|&f| graph.edge_target(f) == target).count();
             cleared.push(slot + rank as u32);
         }
         return;
@@ -187,7 +223,7 @@ fn non_essential_slots(graph: &HeapGraph, essential: &BitVec, source: u32, clear
     // A long list: one pass counting the edges to each repeated target so far.
     let mut counts: FxHashMap<u32, u32> = repeated.iter().map(|&(_, target, _)| (target, 0)).collect();
     let mut next = repeated.iter().peekable();
-    for f in edges {
+    for f in all_edges {
         let Some(count) = counts.get_mut(&graph.edge_target(f)) else { continue };
         if let Some(&&(e, _, slot)) = next.peek()
             && e == f

@@ -124,8 +124,7 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
     let names = NodeNames { graph, renamed: &dom.renamed, new_names: &dom.new_names, renamed_bits: &dom.renamed_bits };
     // The page-object pass, the essential edges and the dominators are the longest chain of
     // steps: the pass runs on every thread, and the dominators beside everything else.
-    let (weak_maps, page_object) =
-        rayon::join(|| WeakMapNames::find(graph, &kinds), || page_objects(graph, &kinds, &names));
+    let (weak_maps, page_object) = rayon::join(|| WeakMapNames::find(graph), || page_objects(graph, &kinds, &names));
     let essential = essential::essential_edges(graph, &kinds, &weak_maps, &page_object);
     let essential_slots = essential::essential_retainer_slots(graph, &essential);
     check(progress)?;

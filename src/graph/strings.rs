@@ -53,9 +53,42 @@ impl StringTable {
         (0..self.ends.len() as u32).map(move |i| self.get(i))
     }
 
+    /// The indexes of the strings that contain `needle`, ascending: one search through the
+    /// whole buffer rather than one per string. `needle` must not be able to overlap itself
+    /// (no proper suffix of it is also a prefix), so no match can hide another.
+    pub fn containing(&self, needle: &str) -> Vec<u32> {
+        let mut found: Vec<u32> = Vec::new();
+        for at in memchr::memmem::find_iter(self.data.as_bytes(), needle.as_bytes()) {
+            // The string the match starts in; a match that runs into the next string is not
+            // inside one string at all.
+            let index = self.ends.partition_point(|&end| end <= at as u64);
+            let inside = self.ends.get(index).is_some_and(|&end| (at + needle.len()) as u64 <= end);
+            if inside && found.last() != Some(&(index as u32)) {
+                found.push(index as u32);
+            }
+        }
+        found
+    }
+
     /// Reserves room for about `strings` more strings holding `bytes` more bytes.
     pub fn reserve(&mut self, strings: usize, bytes: usize) {
         self.ends.reserve(strings);
         self.data.reserve(bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containing_finds_each_string_once_and_no_match_across_two_strings() {
+        let mut table = StringTable::new();
+        for s in ["ab", "cd", "xabcdx", "", "abab", "b", "c"] {
+            table.push(s);
+        }
+        assert_eq!(table.containing("bc"), [2]);
+        assert_eq!(table.containing("ab"), [0, 2, 4]);
+        assert_eq!(table.containing("zz"), [] as [u32; 0]);
     }
 }
