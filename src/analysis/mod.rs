@@ -1,10 +1,10 @@
 //! The engine: everything DevTools computes from a heap graph, computed the same way
 //! (spec `heap-formats-spec.md` §2), in parallel where order does not matter.
 //!
-//! Order: DOM state and "Detached " names -> WeakMap edge names and page-owned objects ->
-//! essential edges -> dominators, beside the distances, class names (with inferred
-//! interfaces), the shallow-size transfer, the statistics and the flags -> retained sizes,
-//! beside the dominator tree's children. DevTools' queriable flag only matters to a live
+//! Order: DOM state, detached DOM nodes and "Detached " names -> WeakMap edge names and
+//! page-owned objects -> essential edges (and their retainer slots) -> dominators, beside the
+//! shallow-size transfer, the statistics, class names (with inferred interfaces) and the
+//! distances -> retained sizes, beside the dominator tree's children. DevTools' queriable flag only matters to a live
 //! console; it is computed on demand by [`queriable_nodes`].
 
 pub mod aggregates;
