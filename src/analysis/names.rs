@@ -159,6 +159,14 @@ impl NodeNames<'_> {
         }
     }
 
+    /// True when the node's raw name (after renames) is one of the strings `indexes` (as
+    /// [`crate::graph::StringTable::indexes_of`] lists them): a number comparison, where
+    /// [`Self::raw_name`] would read the string. Renamed nodes all start with "Detached ", so
+    /// `indexes` must not name such a string.
+    pub fn is_named(&self, v: u32, indexes: &[u32]) -> bool {
+        !self.renamed_bits.get(v as usize) && indexes.contains(&self.graph.node_name_index(v))
+    }
+
     fn raw_id(&self, v: u32) -> ClassId {
         if !self.renamed_bits.get(v as usize) {
             return ClassId::Raw(self.graph.node_name_index(v));

@@ -50,6 +50,10 @@ impl Statistics {
 /// Computes the statistics from the transferred shallow sizes.
 pub fn compute(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, self_sizes: &SizeColumn) -> Statistics {
     let mut s = Statistics { native: graph.meta.extra_native_bytes, ..Statistics::default() };
+    // Names are compared as string indexes, not read (most nodes are tested for "Array").
+    let array_names = graph.strings.indexes_of("Array");
+    let buffer_data_names = graph.strings.indexes_of("system / JSArrayBufferData");
+    let elements_names = graph.strings.indexes_of("elements");
     for v in 0..graph.node_count() as u32 {
         let size = self_sizes.get(v as usize);
         let ty = graph.node_type(v);
@@ -57,19 +61,17 @@ pub fn compute(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>, self_siz
             s.system += size;
         } else if ty == kinds.native {
             s.native += size;
-            if names.raw_name(v) == "system / JSArrayBufferData" {
+            if names.is_named(v, &buffer_data_names) {
                 s.typed_arrays += size;
             }
         } else if ty == kinds.code {
             s.code += size;
         } else if ty == kinds.cons_string || ty == kinds.sliced_string || ty == kinds.string {
             s.strings += size;
-        } else if names.raw_name(v) == "Array" {
+        } else if names.is_named(v, &array_names) {
             s.js_arrays += size;
             for e in graph.edges_of(v) {
-                if graph.edge_type(e) != kinds.e_internal
-                    || graph.strings.get(graph.edge_name_or_index(e)) != "elements"
-                {
+                if graph.edge_type(e) != kinds.e_internal || !elements_names.contains(&graph.edge_name_or_index(e)) {
                     continue;
                 }
                 let elements = graph.edge_target(e);

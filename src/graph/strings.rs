@@ -70,6 +70,20 @@ impl StringTable {
         found
     }
 
+    /// The indexes of the strings equal to `text`, ascending (V8 writes each string once, so
+    /// usually one).
+    pub fn indexes_of(&self, text: &str) -> Vec<u32> {
+        let mut start = 0u64;
+        let mut found = Vec::new();
+        for (i, &end) in self.ends.iter().enumerate() {
+            if end - start == text.len() as u64 && self.get(i as u32) == text {
+                found.push(i as u32);
+            }
+            start = end;
+        }
+        found
+    }
+
     /// Reserves room for about `strings` more strings holding `bytes` more bytes.
     pub fn reserve(&mut self, strings: usize, bytes: usize) {
         self.ends.reserve(strings);
@@ -90,5 +104,8 @@ mod tests {
         assert_eq!(table.containing("bc"), [2]);
         assert_eq!(table.containing("ab"), [0, 2, 4]);
         assert_eq!(table.containing("zz"), [] as [u32; 0]);
+        assert_eq!(table.indexes_of("b"), [5]);
+        assert_eq!(table.indexes_of(""), [3]);
+        assert_eq!(table.indexes_of("abc"), [] as [u32; 0]);
     }
 }
