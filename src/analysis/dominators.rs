@@ -197,9 +197,9 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
         forest[node] = ForestEntry { ancestor: order[parent[w] as usize], best: s };
     }
 
-    // Immediate dominators by nearest common ancestor, in preorder.
-    // The semidominator pass is done: free its arrays before the last ones are allocated.
-    drop((forest, is_orphan, compress_stack, seen, single_retainer));
+    // Immediate dominators by nearest common ancestor, in preorder. The semidominator pass is
+    // done: free its scratch (the forest's memory is reused for the result).
+    drop((is_orphan, compress_stack, seen, single_retainer));
     parent.truncate(reached);
     let mut idom_index = parent;
     // A node whose semidominator is its parent has its parent as immediate dominator; the
@@ -211,7 +211,9 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
         }
         idom_index[w as usize] = d;
     }
-    let mut idom = vec![g.root; n];
+    // The forest's pages are already the process's: the immediate dominators reuse them rather
+    // than fault in fresh ones.
+    let mut idom = node_column_from(forest, n, g.root);
     for w in 1..reached {
         idom[order[w] as usize] = order[idom_index[w] as usize];
     }
@@ -219,8 +221,24 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
     Some(Dominators { idom, preorder: order })
 }
 
+/// The memory of `forest` as a column of `n` values, each `fill` (the rest of the memory is
+/// given back).
+fn node_column_from(forest: Vec<ForestEntry>, n: usize, fill: u32) -> Vec<u32> {
+    let mut forest = std::mem::ManuallyDrop::new(forest);
+    let (entries, capacity) = (forest.as_mut_ptr(), forest.capacity());
+    // SAFETY: the buffer was allocated for `capacity` entries of two `u32` each (`repr(C)`,
+    // so 8 bytes and 4-byte alignment): the same size and alignment as `2 * capacity` values
+    // of `u32`. The vector starts empty, so nothing is read before it is written, and the
+    // original vector is never dropped.
+    let mut column = unsafe { Vec::from_raw_parts(entries.cast::<u32>(), 0, capacity * 2) };
+    column.resize(n, fill);
+    column.shrink_to_fit();
+    column
+}
+
 /// A node's entry in the link-eval forest (indexed by node).
 #[derive(Clone, Copy)]
+#[repr(C)]
 struct ForestEntry {
     /// The node's parent in the (compressed) forest, or `UNSEEN` while the node is a tree
     /// root (not linked yet).
