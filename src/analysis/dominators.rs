@@ -39,6 +39,9 @@ pub struct Dominators {
     /// The nodes reached from the root or an orphan, in DFS preorder: every node comes after
     /// its immediate dominator. Nodes not listed (cliques) are dominated by the root.
     pub preorder: Vec<u32>,
+    /// An emptied buffer with room for a value per node (its pages are already the
+    /// process's), for the next step to fill rather than fault in fresh memory.
+    pub spare: Vec<u32>,
 }
 
 /// Computes each node's immediate dominator.
@@ -218,7 +221,8 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
         idom[order[w] as usize] = order[idom_index[w] as usize];
     }
     idom[root] = g.root;
-    Some(Dominators { idom, preorder: order })
+    idom_index.clear();
+    Some(Dominators { idom, preorder: order, spare: idom_index })
 }
 
 /// The memory of `forest` as a column of `n` values, each `fill` (the rest of the memory is

@@ -168,13 +168,13 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
     };
     let (dominator, ((self_sizes, statistics), (classes, distance))) = rayon::join(dominators, the_rest);
     drop((essential, essential_slots));
-    let dominators::Dominators { idom: dominator, preorder } = dominator.ok_or(ErrorKind::Cancelled)?;
+    let dominators::Dominators { idom: dominator, preorder, spare } = dominator.ok_or(ErrorKind::Cancelled)?;
     check(progress)?;
 
     progress.phase(Phase::Analysis("retained sizes, dominator tree"), 1);
     // The retained sizes are one sequential pass; the rest is parallel and fills the other core.
     let (retained, dominator_children) = rayon::join(
-        || sizes::retained_sizes(&self_sizes, &dominator, preorder, graph.root()),
+        || sizes::retained_sizes(&self_sizes, &dominator, preorder, graph.root(), spare),
         || DominatorChildren::new(&dominator, graph.root()),
     );
     debug_assert_eq!(statistics.total, retained.get(graph.root() as usize) + graph.meta.extra_native_bytes);

@@ -81,9 +81,16 @@ pub fn transferred_self_sizes(
 /// Retained sizes: a node's own size plus the retained sizes of the nodes it immediately
 /// dominates. `order` lists the reached nodes so that every dominator comes before the nodes
 /// it dominates; nodes missing from it are dominated by the root and retain only themselves.
-/// The pass reads `order` from the end and gives its memory back as it goes.
-pub fn retained_sizes(self_sizes: &SizeColumn, dominator: &[u32], mut order: Vec<u32>, root: u32) -> SizeColumn {
-    let mut retained = SizeColumnEditor::new(self_sizes);
+/// The pass reads `order` from the end and gives its memory back as it goes; the result is
+/// written into `buffer`'s memory.
+pub fn retained_sizes(
+    self_sizes: &SizeColumn,
+    dominator: &[u32],
+    mut order: Vec<u32>,
+    root: u32,
+    buffer: Vec<u32>,
+) -> SizeColumn {
+    let mut retained = SizeColumnEditor::reusing(self_sizes, buffer);
     let mut listed = BitVec::zeros(self_sizes.len());
     for &v in &order {
         listed.set(v as usize);

@@ -99,7 +99,15 @@ pub struct SizeColumnEditor {
 impl SizeColumnEditor {
     /// Starts from `column`'s sizes.
     pub fn new(column: &SizeColumn) -> Self {
-        Self { narrow: column.narrow.clone(), large: column.large.iter().copied().collect() }
+        Self::reusing(column, Vec::new())
+    }
+
+    /// Starts from `column`'s sizes, copied into `buffer` (emptied first): a buffer whose
+    /// memory the process already has costs no fresh pages.
+    pub fn reusing(column: &SizeColumn, mut buffer: Vec<u32>) -> Self {
+        buffer.clear();
+        buffer.extend_from_slice(&column.narrow);
+        Self { narrow: buffer, large: column.large.iter().copied().collect() }
     }
 
     /// Node `v`'s size.
