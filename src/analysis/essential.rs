@@ -95,6 +95,9 @@ pub fn essential_edges(graph: &HeapGraph, kinds: &Kinds, weak_maps: &WeakMapName
             while first_edge[src as usize + 1] as usize <= e {
                 src += 1;
             }
+            // Nearly every source is a page object, so the target's (scattered) bit is read only
+            // for the few that are not.
+            let src_is_page = page_object.get(src as usize);
             let edge = e as u32;
             let ty = graph.edge_type(edge);
             let target = graph.edge_target(edge);
@@ -104,7 +107,7 @@ pub fn essential_edges(graph: &HeapGraph, kinds: &Kinds, weak_maps: &WeakMapName
                     .get(graph.edge_name_or_index(edge))
                     .is_some_and(|wm| wm.table_id == u64::from(graph.node_id(src)));
             // From a non-page object into a page object: not essential (below the root).
-            let into_page = page_object.get(target as usize) && !page_object.get(src as usize);
+            let into_page = !src_is_page && page_object.get(target as usize);
             let essential = if ty == kinds.e_weak || src == target || weak_map_table_to_value {
                 false
             } else {
