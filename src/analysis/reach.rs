@@ -7,6 +7,9 @@ use super::bits::{BitVec, SharedBits};
 use super::prefetch::prefetch;
 use crate::graph::HeapGraph;
 
+/// How far down its stack a walk fetches a node's edges ahead of time.
+const WALK_AHEAD: usize = 4;
+
 /// A task's stack length above which half of it is handed to another task.
 pub const SPLIT_AT: usize = 4096;
 
@@ -46,6 +49,13 @@ fn walk<'s, F, M>(
     M: Fn(u32) -> bool + Sync,
 {
     while let Some(v) = stack.pop() {
+        // The entries a few places down the stack are popped soon (most nodes add nothing
+        // new): their edge ranges were fetched when they were pushed; fetch their edges now.
+        if let Some(&ahead) = stack.len().checked_sub(WALK_AHEAD).and_then(|i| stack.get(i)) {
+            let first = graph.first_edge[ahead as usize] as usize;
+            prefetch(&graph.edge_to, first);
+            prefetch(&graph.edge_type, first);
+        }
         for e in graph.edges_of(v) {
             if follow(e) {
                 let t = graph.edge_target(e);
