@@ -177,7 +177,9 @@ pub fn aggregates_by(
     let object = analysis.kinds.object;
     // Each block of nodes is classed in parallel into rows of its own, in first-seen order;
     // `key_index_of_node` first holds block-local row numbers.
-    let mut key_index_of_node: Vec<u32> = vec![u32::MAX; graph.node_count()];
+    // Filled in parallel: these are fresh pages, and faulting them in is most of the cost.
+    let mut key_index_of_node: Vec<u32> = Vec::with_capacity(graph.node_count());
+    key_index_of_node.par_extend(rayon::iter::repeat_n(u32::MAX, graph.node_count()));
     let packed_count = classes.packed_count();
     let blocks: Vec<Vec<LocalRow>> = key_index_of_node
         .par_chunks_mut(ROW_BLOCK)
