@@ -327,10 +327,9 @@ pub fn aggregates_by(
     let lists: Vec<SharedSlots<u32>> = rows.iter_mut().map(|row| SharedSlots(row.nodes.as_mut_ptr())).collect();
     key_index_of_node
         .par_chunks_mut(ROW_BLOCK)
-        .zip(global_of_local.par_iter().zip(&start_of_local))
+        .zip(global_of_local.par_iter().zip(start_of_local))
         .enumerate()
-        .for_each(|(block, (chunk, (mapping, starts)))| {
-            let mut cursors = starts.clone();
+        .for_each(|(block, (chunk, (mapping, mut cursors)))| {
             for (offset, slot) in chunk.iter_mut().enumerate().filter(|(_, slot)| **slot != u32::MAX) {
                 let local = *slot as usize;
                 let row = mapping[local];

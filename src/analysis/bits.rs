@@ -48,6 +48,34 @@ impl BitVec {
         Self { words: vec![0; len.div_ceil(64)], len }
     }
 
+    /// `len` one bits (the bits past the end stay 0).
+    pub fn ones(len: usize) -> Self {
+        Self::from_blocks(len, |start, words| {
+            for (w, word) in words.iter_mut().enumerate() {
+                *word = valid_bits(len, start + w * 64);
+            }
+        })
+    }
+
+    /// The indexes of the 0 bits, ascending, found a word at a time in parallel (for bit
+    /// arrays with few of them).
+    pub fn zero_indexes(&self) -> Vec<u32> {
+        (0..self.words.len())
+            .into_par_iter()
+            .with_min_len(1024)
+            .flat_map_iter(|w| {
+                let mut zeros = !self.words[w] & valid_bits(self.len, w * 64);
+                std::iter::from_fn(move || {
+                    (zeros != 0).then(|| {
+                        let bit = zeros.trailing_zeros();
+                        zeros &= zeros - 1;
+                        (w * 64) as u32 + bit
+                    })
+                })
+            })
+            .collect()
+    }
+
     /// Bit `i`.
     #[inline(always)]
     pub fn get(&self, i: usize) -> bool {
@@ -81,6 +109,15 @@ impl BitVec {
     /// True when there are no bits.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+/// The mask of the bits of the word starting at bit `first` that lie below `len`.
+fn valid_bits(len: usize, first: usize) -> u64 {
+    match len.saturating_sub(first) {
+        0 => 0,
+        n if n >= 64 => u64::MAX,
+        n => (1u64 << n) - 1,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::bits::BitVec;
 use super::kinds::Kinds;
 use crate::graph::HeapGraph;
 
@@ -16,13 +17,13 @@ pub const DETACHED: u8 = 2;
 /// The result: the detached native nodes, and the renamed nodes.
 pub struct DomState {
     /// One bit per node: a native node in a detached DOM tree (spec §2.3's detached flag).
-    pub detached: super::bits::BitVec,
+    pub detached: BitVec,
     /// Nodes renamed to "Detached <name>": node -> index into `new_names`.
     pub renamed: HashMap<u32, u32>,
     /// The new names, one per distinct original name.
     pub new_names: Vec<String>,
     /// One bit per node: set for renamed nodes (a fast test before the map lookup).
-    pub renamed_bits: super::bits::BitVec,
+    pub renamed_bits: BitVec,
 }
 
 /// Propagates DOM state as DevTools does (spec §2.2): known native nodes pass their state to
@@ -40,7 +41,7 @@ pub fn propagate(graph: &HeapGraph, kinds: &Kinds) -> DomState {
                 state[v as usize] = DETACHED;
             }
         }
-        let renamed_bits = super::bits::BitVec::zeros(n);
+        let renamed_bits = BitVec::zeros(n);
         return DomState { detached: detached_natives(graph, kinds, &state), renamed, new_names, renamed_bits };
     }
     let mut visited = vec![false; n];
@@ -89,7 +90,7 @@ pub fn propagate(graph: &HeapGraph, kinds: &Kinds) -> DomState {
             }
         }
     }
-    let mut renamed_bits = super::bits::BitVec::zeros(n);
+    let mut renamed_bits = BitVec::zeros(n);
     for &v in renamed.keys() {
         renamed_bits.set(v as usize);
     }
@@ -97,6 +98,6 @@ pub fn propagate(graph: &HeapGraph, kinds: &Kinds) -> DomState {
 }
 
 /// The native nodes whose state is detached.
-fn detached_natives(graph: &HeapGraph, kinds: &Kinds, state: &[u8]) -> super::bits::BitVec {
-    super::bits::BitVec::from_fn(state.len(), |v| state[v] == DETACHED && graph.node_type(v as u32) == kinds.native)
+fn detached_natives(graph: &HeapGraph, kinds: &Kinds, state: &[u8]) -> BitVec {
+    BitVec::from_fn(state.len(), |v| state[v] == DETACHED && graph.node_type(v as u32) == kinds.native)
 }

@@ -125,26 +125,8 @@ pub fn essential_edges(graph: &HeapGraph, kinds: &Kinds, weak_maps: &WeakMapName
 /// are not essential, so every slot starts essential and each non-essential edge clears its
 /// own slot, found by binary search among its target's slots (which are sorted by source).
 pub fn essential_retainer_slots(graph: &HeapGraph, essential: &BitVec) -> BitVec {
-    let slot_count = graph.retainer_nodes().len();
-    // The non-essential edges, found a word of bits at a time, in edge (so source) order.
-    let edge_count = graph.edge_count();
-    let words = edge_count.div_ceil(64);
-    let non_essential: Vec<u32> = (0..words)
-        .into_par_iter()
-        .with_min_len(1024)
-        .flat_map_iter(|w| {
-            let valid = (edge_count - w * 64).min(64);
-            let mask = if valid == 64 { u64::MAX } else { (1u64 << valid) - 1 };
-            let mut zeros = !essential.word(w) & mask;
-            std::iter::from_fn(move || {
-                let bit = zeros.trailing_zeros();
-                (zeros != 0).then(|| {
-                    zeros &= zeros - 1;
-                    (w * 64) as u32 + bit
-                })
-            })
-        })
-        .collect();
+    // The non-essential edges, in edge (so source) order.
+    let non_essential = essential.zero_indexes();
     // Grouped by source node.
     let mut groups: Vec<(u32, std::ops::Range<usize>)> = Vec::new();
     for (i, &e) in non_essential.iter().enumerate() {
@@ -166,12 +148,7 @@ pub fn essential_retainer_slots(graph: &HeapGraph, essential: &BitVec) -> BitVec
             a.append(&mut b);
             a
         });
-    let mut bits = BitVec::from_blocks(slot_count, |start, words| {
-        for (w, word) in words.iter_mut().enumerate() {
-            let bits = slot_count.saturating_sub(start + w * 64).min(64);
-            *word = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
-        }
-    });
+    let mut bits = BitVec::ones(graph.retainer_nodes().len());
     for slot in cleared {
         bits.clear(slot as usize);
     }
@@ -197,7 +174,6 @@ fn source_at_or_after(first_edge: &[u32], from: u32, e: u32) -> u32 {
 /// order).
 fn non_essential_slots(graph: &HeapGraph, source: u32, edges: &[u32], cleared: &mut Vec<u32>) {
     let sources = graph.retainer_nodes();
-    let all_edges = graph.edges_of(source);
     // (edge, target, the target's first slot naming `source`), for the edges whose target has
     // more than one slot naming `source`: those need the edge's rank among them.
     let mut repeated: Vec<(u32, u32, u32)> = Vec::new();
@@ -216,17 +192,10 @@ fn non_essential_slots(graph: &HeapGraph, source: u32, edges: &[u32], cleared: &
     if repeated.is_empty() {
         return;
     }
-    if all_edges.len() <= SHORT_EDGE_LIST {
-        for (e, target, slot) in repeated {
-            let rank = all_edges.clone().take_while(|&f| f < e).filter(|&f| graph.edge_target(f) == target).count();
-            cleared.push(slot + rank as u32);
-        }
-        return;
-    }
-    // A long list: one pass counting the edges to each repeated target so far.
+    // One pass over the list, counting the edges to each repeated target so far.
     let mut counts: FxHashMap<u32, u32> = repeated.iter().map(|&(_, target, _)| (target, 0)).collect();
     let mut next = repeated.iter().peekable();
-    for f in all_edges {
+    for f in graph.edges_of(source) {
         let Some(count) = counts.get_mut(&graph.edge_target(f)) else { continue };
         if let Some(&&(e, _, slot)) = next.peek()
             && e == f
@@ -237,7 +206,3 @@ fn non_essential_slots(graph: &HeapGraph, source: u32, edges: &[u32], cleared: &
         *count += 1;
     }
 }
-
-/// Edge lists up to this long are rescanned for each repeated target; longer ones are counted
-/// in one pass.
-const SHORT_EDGE_LIST: usize = 64;

@@ -4,8 +4,8 @@
 //! Order: DOM state, detached DOM nodes and "Detached " names -> WeakMap edge names and
 //! page-owned objects -> essential edges (and their retainer slots) -> dominators, beside the
 //! shallow-size transfer, the statistics, class names (with inferred interfaces) and the
-//! distances -> retained sizes, beside the dominator tree's children. DevTools' queriable flag only matters to a live
-//! console; it is computed on demand by [`queriable_nodes`].
+//! distances -> retained sizes, beside the dominator tree's children. DevTools' queriable
+//! flag only matters to a live console; it is computed on demand by [`queriable_nodes`].
 
 pub mod aggregates;
 pub mod bits;
@@ -124,8 +124,9 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
     let names = NodeNames { graph, renamed: &dom.renamed, new_names: &dom.new_names, renamed_bits: &dom.renamed_bits };
     // The page-object pass, the essential edges and the dominators are the longest chain of
     // steps: the pass runs on every thread, and the dominators beside everything else.
-    let (weak_maps, page_object) = rayon::join(|| WeakMapNames::find(graph), || page_objects(graph, &kinds, &names));
-    let essential = essential::essential_edges(graph, &kinds, &weak_maps, &page_object);
+    let (weak_maps, page_objects) =
+        rayon::join(|| WeakMapNames::find(graph), || page_owned_objects(graph, &kinds, &names));
+    let essential = essential::essential_edges(graph, &kinds, &weak_maps, &page_objects);
     let essential_slots = essential::essential_retainer_slots(graph, &essential);
     check(progress)?;
 
@@ -181,7 +182,7 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
     Ok(Analysis {
         kinds,
         dom,
-        page_objects: page_object,
+        page_objects,
         weak_maps,
         self_sizes,
         dominator,
@@ -209,7 +210,7 @@ pub fn queriable_nodes(graph: &HeapGraph, kinds: &Kinds) -> BitVec {
 
 /// Everything reachable over non-weak edges from the root's shortcut targets and its
 /// `(Document DOM trees)` element, walked in parallel.
-fn page_objects(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> BitVec {
+fn page_owned_objects(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> BitVec {
     let seeds: Vec<u32> = graph
         .edges_of(graph.root())
         .filter(|&e| {

@@ -73,7 +73,7 @@ pub fn transferred_self_sizes(
         }
         let moved = sizes.get(i);
         sizes.set(i, 0);
-        sizes.set(o, sizes.get(o) + moved);
+        sizes.add(o, moved);
     }
     sizes.finish()
 }

@@ -25,6 +25,7 @@ impl SizeColumn {
     }
 
     /// A column holding `sizes`.
+    #[cfg(test)]
     pub fn from_sizes(sizes: &[u64]) -> Self {
         let narrow: Vec<u32> = sizes.par_iter().map(|&s| narrow_value(s)).collect();
         let large = (0..sizes.len() as NodeIndex)
