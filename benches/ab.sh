@@ -5,6 +5,10 @@
 #
 #   cp target/release/heapscope /tmp/hs-before   # build, copy, change, build again, then:
 #   BINS="/tmp/hs-before target/release/heapscope" benches/ab.sh 5 summary /tmp/large/large.heapsnapshot --limit 1
+#
+# With WARMUP=1 each measured run follows an unmeasured run of the same binary, so each binary is
+# timed with the memory its own previous run freed (on a VM that hands idle memory back to its
+# host, the first run after another program, or after an idle spell, waits for the host).
 set -euo pipefail
 runs=$1
 shift
@@ -12,6 +16,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for _ in $(seq "$runs"); do
     for b in $BINS; do
+        if [ "${WARMUP:-0}" = 1 ]; then "$b" "$@" >/dev/null 2>&1 || true; fi
         /usr/bin/time -f "$b %e %U %S %M" "$b" "$@" 2>>"$out" >/dev/null
     done
 done

@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+/// The allocator the heapscope binary uses, for both tools alike.
+#[global_allocator]
+static ALLOCATOR: heapscope::alloc::HugePageAllocator = heapscope::alloc::HugePageAllocator;
+
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -63,6 +67,7 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 fn main() {
+    heapscope::alloc::configure_from_env();
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     if args.first().map(String::as_str) == Some("--child") {
         child(&args[1], Path::new(&args[2]));

@@ -8,8 +8,10 @@
 //! - [`progress`]: progress reporting and cancellation for long-running work.
 //! - [`error`]: load errors that name the file and what is wrong with it.
 //! - [`cli`]: the command-line interface.
+//! - [`alloc`]: the binaries' global allocator (huge pages for large allocations).
 //! - [`app`]: the desktop app.
 
+pub mod alloc;
 pub mod analysis;
 #[cfg(feature = "gui")]
 pub mod app;

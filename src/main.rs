@@ -5,7 +5,11 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use heapscope::cli::{Cli, run};
 
+#[global_allocator]
+static ALLOCATOR: heapscope::alloc::HugePageAllocator = heapscope::alloc::HugePageAllocator;
+
 fn main() -> ExitCode {
+    heapscope::alloc::configure_from_env();
     let cli = Cli::parse();
     match cli.command {
         Some(command) => run(command),

@@ -1,5 +1,9 @@
 //! Integration tests of heapscope, in one test binary.
 
+/// The binaries' allocator, so every test also exercises it.
+#[global_allocator]
+static ALLOCATOR: heapscope::alloc::HugePageAllocator = heapscope::alloc::HugePageAllocator;
+
 // Shared helpers: paths, loading one input every way, graph dumps and whole-graph assertions.
 mod common;
 // V8 loader against hand-written tiny snapshots, one per meta/format variant.
