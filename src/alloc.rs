@@ -6,9 +6,11 @@
 //! page mode is `madvise` (a common default) the kernel only uses 2 MiB pages for memory that
 //! asks for them. [`HugePageAllocator`] asks: on Linux, every allocation of at least
 //! [`LARGE_ALLOCATION`] bytes gets its own 2 MiB-aligned anonymous mapping marked
-//! `MADV_HUGEPAGE`, grown and shrunk in place or moved by `mremap` (no copy), and returned to
-//! the system when freed. Smaller allocations, and every allocation on other systems, go to
-//! [`System`].
+//! `MADV_HUGEPAGE`, grown and shrunk in place or moved by `mremap` (no copy). Freed mappings,
+//! up to [`POOL_BYTES`] in all, are kept and reused by the next large allocations (split or
+//! grown to size), since an analysis frees and allocates many node-sized arrays in turn and
+//! memory the process already has costs no page faults; the rest goes back to the system.
+//! Smaller allocations, and every allocation on other systems, go to [`System`].
 //!
 //! Huge pages make faulting in fresh memory several times cheaper and cut TLB misses in the
 //! analysis' random accesses. One caveat: in a virtual machine whose balloon reports free
@@ -24,6 +26,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Allocations of at least this many bytes are mapped directly (on Linux).
 pub const LARGE_ALLOCATION: usize = 2 << 20;
+
+pub use mapping::POOL_BYTES;
 
 /// The global allocator of the heapscope binaries; see the module docs.
 pub struct HugePageAllocator;
@@ -56,12 +60,11 @@ fn is_mapped(layout: &Layout) -> bool {
 // apart exactly.
 unsafe impl GlobalAlloc for HugePageAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if is_mapped(&layout) { mapping::map(layout.size()) } else { unsafe { System.alloc(layout) } }
+        if is_mapped(&layout) { mapping::map(layout.size(), false) } else { unsafe { System.alloc(layout) } }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // Fresh anonymous mappings are zeroed by the kernel.
-        if is_mapped(&layout) { mapping::map(layout.size()) } else { unsafe { System.alloc_zeroed(layout) } }
+        if is_mapped(&layout) { mapping::map(layout.size(), true) } else { unsafe { System.alloc_zeroed(layout) } }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -94,20 +97,124 @@ unsafe impl GlobalAlloc for HugePageAllocator {
 #[cfg(target_os = "linux")]
 mod mapping {
     use std::ptr::null_mut;
+    use std::sync::Mutex;
 
     /// The page size every mapping is aligned to (at least; Linux pages are 4 KiB or larger).
     pub const PAGE: usize = 4096;
     /// The size (and alignment) of a transparent huge page on x86-64 and most arm64 kernels.
     const HUGE_PAGE: usize = 2 << 20;
+    /// At most this many bytes of freed mappings are kept for reuse.
+    pub const POOL_BYTES: usize = 128 << 20;
+    /// At most this many freed mappings are kept for reuse.
+    const POOL_SLOTS: usize = 32;
 
     fn page_rounded(size: usize) -> usize {
         size.div_ceil(PAGE) * PAGE
     }
 
-    /// Maps `size` bytes of zeroed memory aligned to a huge page and asks for huge pages;
-    /// null when the system has no memory left.
-    pub fn map(size: usize) -> *mut u8 {
+    /// A run of mapped pages: `length` bytes (a multiple of [`PAGE`]) from address `start`.
+    #[derive(Clone, Copy)]
+    struct Block {
+        start: usize,
+        length: usize,
+    }
+
+    impl Block {
+        const EMPTY: Block = Block { start: 0, length: 0 };
+
+        fn ptr(self) -> *mut u8 {
+            self.start as *mut u8
+        }
+    }
+
+    /// Freed mappings kept for the next large allocations. Their pages are already the
+    /// process's, so reusing them skips the page faults and the kernel's zeroing that fresh
+    /// memory costs (an analysis frees and allocates many node-sized arrays in turn).
+    struct Pool {
+        blocks: [Block; POOL_SLOTS],
+        count: usize,
+        bytes: usize,
+    }
+
+    static POOL: Mutex<Pool> = Mutex::new(Pool { blocks: [Block::EMPTY; POOL_SLOTS], count: 0, bytes: 0 });
+
+    impl Pool {
+        /// Takes the smallest block of at least `length` bytes, or else the largest block.
+        fn take(&mut self, length: usize) -> Option<Block> {
+            let blocks = &self.blocks[..self.count];
+            let fitting = (0..blocks.len()).filter(|&i| blocks[i].length >= length).min_by_key(|&i| blocks[i].length);
+            let index = fitting.or_else(|| (0..blocks.len()).max_by_key(|&i| blocks[i].length))?;
+            let block = self.blocks[index];
+            self.count -= 1;
+            self.blocks[index] = self.blocks[self.count];
+            self.bytes -= block.length;
+            Some(block)
+        }
+
+        /// Keeps `block` if there is room; gives it back otherwise.
+        fn keep(&mut self, block: Block) -> Result<(), Block> {
+            if self.count == POOL_SLOTS || self.bytes + block.length > POOL_BYTES {
+                return Err(block);
+            }
+            self.blocks[self.count] = block;
+            self.count += 1;
+            self.bytes += block.length;
+            Ok(())
+        }
+    }
+
+    /// How many bytes the pool holds.
+    #[cfg(test)]
+    pub fn pooled_bytes() -> usize {
+        POOL.lock().map_or(0, |pool| pool.bytes)
+    }
+
+    /// Keeps `block` for reuse, or unmaps it when the pool is full.
+    fn release(block: Block) {
+        let kept = match POOL.lock() {
+            Ok(mut pool) => pool.keep(block),
+            Err(_) => Err(block),
+        };
+        if let Err(block) = kept {
+            // SAFETY: the block is a run of this module's mapped pages that nothing refers to.
+            unsafe { libc::munmap(block.ptr().cast(), block.length) };
+        }
+    }
+
+    /// `size` bytes of memory aligned to a page, zeroed when `zeroed`: reused from the pool
+    /// when it has a block, mapped fresh otherwise. Null when the system has no memory left.
+    pub fn map(size: usize, zeroed: bool) -> *mut u8 {
         let length = page_rounded(size);
+        let taken = POOL.lock().ok().and_then(|mut pool| pool.take(length));
+        let Some(block) = taken else { return map_fresh(length) };
+        if block.length >= length {
+            if block.length > length {
+                release(Block { start: block.start + length, length: block.length - length });
+            }
+            if zeroed {
+                // SAFETY: the first `length` bytes of the block are mapped and now this caller's.
+                unsafe { block.ptr().write_bytes(0, length) };
+            }
+            return block.ptr();
+        }
+        // Too small: grow it. Its pages come along; the rest is fresh (zeroed) memory.
+        // SAFETY: the block is a run of this module's mapped pages that nothing refers to.
+        let grown = unsafe { libc::mremap(block.ptr().cast(), block.length, length, libc::MREMAP_MAYMOVE) };
+        if grown == libc::MAP_FAILED {
+            release(block);
+            return map_fresh(length);
+        }
+        let grown = grown.cast::<u8>();
+        if zeroed {
+            // SAFETY: the block's old pages are the first `block.length` bytes of the mapping.
+            unsafe { grown.write_bytes(0, block.length) };
+        }
+        grown
+    }
+
+    /// Maps `length` bytes of fresh zeroed memory aligned to a huge page and asks for huge
+    /// pages; null when the system has no memory left.
+    fn map_fresh(length: usize) -> *mut u8 {
         let Some(reserved) = length.checked_add(HUGE_PAGE) else { return null_mut() };
         // SAFETY: a fresh private anonymous mapping aliases nothing.
         let base = unsafe {
@@ -144,20 +251,21 @@ mod mapping {
         start
     }
 
-    /// Returns a mapping made by [`map`] or [`remap`] for `size` bytes to the system.
+    /// Takes back memory from [`map`] or [`remap`] for `size` bytes: into the pool for reuse,
+    /// or to the system.
     ///
     /// # Safety
-    /// `ptr` and `size` must be those of a live mapping from this module.
+    /// `ptr` and `size` must be those of live memory from this module, not used afterwards.
     pub unsafe fn unmap(ptr: *mut u8, size: usize) {
-        unsafe { libc::munmap(ptr.cast(), page_rounded(size)) };
+        release(Block { start: ptr as usize, length: page_rounded(size) });
     }
 
-    /// Resizes a mapping made by [`map`] to `new_size` bytes, in place when the address space
+    /// Resizes memory from [`map`] to `new_size` bytes, in place when the address space
     /// after it is free and by moving its pages otherwise (the huge page advice moves with
-    /// them); null when that fails, with the old mapping untouched.
+    /// them); null when that fails, with the old memory untouched.
     ///
     /// # Safety
-    /// `ptr` and `size` must be those of a live mapping from this module.
+    /// `ptr` and `size` must be those of live memory from this module.
     pub unsafe fn remap(ptr: *mut u8, size: usize, new_size: usize) -> *mut u8 {
         let (old, new) = (page_rounded(size), page_rounded(new_size));
         if old == new {
@@ -172,7 +280,12 @@ mod mapping {
 mod mapping {
     //! Never used: `is_mapped` is false off Linux.
     pub const PAGE: usize = 4096;
-    pub fn map(_size: usize) -> *mut u8 {
+    pub const POOL_BYTES: usize = 0;
+    #[cfg(test)]
+    pub fn pooled_bytes() -> usize {
+        0
+    }
+    pub fn map(_size: usize, _zeroed: bool) -> *mut u8 {
         std::ptr::null_mut()
     }
     pub unsafe fn unmap(_ptr: *mut u8, _size: usize) {}
@@ -204,6 +317,7 @@ mod tests {
 
     #[test]
     fn realloc_keeps_the_contents_across_the_large_threshold_both_ways() {
+        let _serial = POOL_TESTS.lock();
         let sizes = [100, LARGE_ALLOCATION - 1, LARGE_ALLOCATION, LARGE_ALLOCATION + 12_345, 3 * LARGE_ALLOCATION];
         for &from in &sizes {
             for &to in &sizes {
@@ -219,18 +333,58 @@ mod tests {
         }
     }
 
+    /// The pool is shared: tests that look at which memory comes back run one at a time.
+    static POOL_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn zeroed(size: usize) -> *mut u8 {
+        let layout = Layout::from_size_align(size, 16).unwrap();
+        let ptr = unsafe { HugePageAllocator.alloc_zeroed(layout) };
+        assert!(!ptr.is_null());
+        assert!((0..size).all(|i| unsafe { ptr.add(i).read() } == 0), "{size} bytes not zeroed");
+        ptr
+    }
+
+    fn free(ptr: *mut u8, size: usize) {
+        unsafe { HugePageAllocator.dealloc(ptr, Layout::from_size_align(size, 16).unwrap()) };
+    }
+
     #[test]
-    fn zeroed_allocations_are_zero_and_large_ones_are_huge_page_aligned() {
-        for size in [64, LARGE_ALLOCATION, LARGE_ALLOCATION * 2 + 7] {
-            let layout = Layout::from_size_align(size, 16).unwrap();
-            let ptr = unsafe { HugePageAllocator.alloc_zeroed(layout) };
-            assert!(!ptr.is_null());
-            assert!((0..size).all(|i| unsafe { ptr.add(i).read() } == 0));
-            if cfg!(target_os = "linux") && size >= LARGE_ALLOCATION {
-                assert_eq!(ptr.align_offset(2 << 20), 0);
-            }
-            unsafe { HugePageAllocator.dealloc(ptr, layout) };
+    fn zeroed_allocations_are_zero_when_fresh_reused_split_or_grown() {
+        let _serial = POOL_TESTS.lock();
+        let large = LARGE_ALLOCATION;
+        for size in [64, large, large * 2 + 7] {
+            free(zeroed(size), size);
         }
+        // Dirty a block, free it, and take it back zeroed: whole, split and grown.
+        for (first, second) in [(large * 3, large * 3), (large * 3, large + 100), (large, large * 4)] {
+            let ptr = filled(Layout::from_size_align(first, 16).unwrap());
+            free(ptr, first);
+            free(zeroed(second), second);
+        }
+    }
+
+    #[test]
+    fn freed_large_memory_is_reused_and_the_pool_stays_bounded() {
+        let _serial = POOL_TESTS.lock();
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        let size = LARGE_ALLOCATION * 3;
+        let layout = Layout::from_size_align(size, 8).unwrap();
+        let ptr = filled(layout);
+        unsafe { HugePageAllocator.dealloc(ptr, layout) };
+        // The same pages come back (the smallest kept block that fits is this one).
+        let again = unsafe { HugePageAllocator.alloc(layout) };
+        assert_eq!(again, ptr);
+        assert_pattern(again, size);
+        unsafe { HugePageAllocator.dealloc(again, layout) };
+        // Freeing more than the pool keeps leaves the pool within its bound.
+        let many: Vec<*mut u8> = (0..POOL_BYTES / size + 4).map(|_| zeroed(size)).collect();
+        for &ptr in &many {
+            free(ptr, size);
+        }
+        assert!(mapping::pooled_bytes() <= POOL_BYTES);
+        assert!(mapping::pooled_bytes() >= POOL_BYTES - size);
     }
 
     #[test]
