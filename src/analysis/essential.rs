@@ -27,6 +27,8 @@ pub struct WeakMapEdge {
 #[derive(Debug, Default)]
 pub struct WeakMapNames {
     names: HashMap<u32, WeakMapEdge>,
+    /// Whether each string is in `names`: most internal edges are looked up, few are found.
+    is_name: BitVec,
 }
 
 impl WeakMapNames {
@@ -55,6 +57,7 @@ impl WeakMapNames {
             .collect();
         parsed.sort_by(|a, b| a.1.cmp(&b.1));
         let mut names = HashMap::with_capacity(parsed.len());
+        let mut is_name = BitVec::zeros(graph.strings.len());
         let mut pair_id = 0u32;
         let mut previous: Option<String> = None;
         for (index, duplicated_part, table_id) in parsed {
@@ -62,13 +65,17 @@ impl WeakMapNames {
                 pair_id += 1;
             }
             previous = Some(duplicated_part.clone());
+            is_name.set(index as usize);
             names.insert(index, WeakMapEdge { duplicated_part, table_id, pair_id });
         }
-        Self { names }
+        Self { names, is_name }
     }
 
     /// The parsed name, when string `name` is a WeakMap value edge name.
     pub fn get(&self, name: u32) -> Option<&WeakMapEdge> {
+        if (name as usize) >= self.is_name.len() || !self.is_name.get(name as usize) {
+            return None;
+        }
         self.names.get(&name)
     }
 
@@ -84,38 +91,42 @@ impl WeakMapNames {
 pub fn essential_edges(graph: &HeapGraph, kinds: &Kinds, weak_maps: &WeakMapNames, page_object: &BitVec) -> BitVec {
     let root = graph.root();
     let first_edge = &graph.first_edge;
+    let check_weak_maps = !weak_maps.is_empty();
     BitVec::from_blocks(graph.edge_count(), |start, words| {
         let end = (start + words.len() * 64).min(graph.edge_count());
         if start >= end {
             return;
         }
-        // The node owning edge `start`.
-        let mut src = first_edge.partition_point(|&f| (f as usize) <= start).saturating_sub(1) as u32;
-        for e in start..end {
-            while first_edge[src as usize + 1] as usize <= e {
-                src += 1;
+        // The node owning edge `start`; then each source's edges in this block in turn, so
+        // what depends on the source is read once per source.
+        let mut src = first_edge.partition_point(|&f| (f as usize) <= start).saturating_sub(1);
+        let mut from = start;
+        while from < end {
+            let to = (first_edge[src + 1] as usize).min(end);
+            let source = src as u32;
+            // Nearly every source is a page object, so the target's (scattered) bit is read
+            // only for the few that are not.
+            let src_is_page = page_object.get(src);
+            let from_root = source == root;
+            let types = &graph.edge_type[from..to];
+            let targets = &graph.edge_to[from..to];
+            for (i, (&ty, &target)) in types.iter().zip(targets).enumerate() {
+                let weak_map_table_to_value = check_weak_maps
+                    && ty == kinds.e_internal
+                    && weak_maps
+                        .get(graph.edge_name_or_index((from + i) as u32))
+                        .is_some_and(|wm| wm.table_id == u64::from(graph.node_id(source)));
+                let essential = ty != kinds.e_weak
+                    && target != source
+                    && !weak_map_table_to_value
+                    // Below the root: not a shortcut, and not from a non-page object into a
+                    // page object.
+                    && (from_root || (ty != kinds.e_shortcut && (src_is_page || !page_object.get(target as usize))));
+                let bit = from + i - start;
+                words[bit / 64] |= u64::from(essential) << (bit % 64);
             }
-            // Nearly every source is a page object, so the target's (scattered) bit is read only
-            // for the few that are not.
-            let src_is_page = page_object.get(src as usize);
-            let edge = e as u32;
-            let ty = graph.edge_type(edge);
-            let target = graph.edge_target(edge);
-            let weak_map_table_to_value = ty == kinds.e_internal
-                && !weak_maps.is_empty()
-                && weak_maps
-                    .get(graph.edge_name_or_index(edge))
-                    .is_some_and(|wm| wm.table_id == u64::from(graph.node_id(src)));
-            // From a non-page object into a page object: not essential (below the root).
-            let into_page = !src_is_page && page_object.get(target as usize);
-            let essential = if ty == kinds.e_weak || src == target || weak_map_table_to_value {
-                false
-            } else {
-                src == root || (ty != kinds.e_shortcut && !into_page)
-            };
-            if essential {
-                words[(e - start) / 64] |= 1 << ((e - start) % 64);
-            }
+            from = to;
+            src += 1;
         }
     })
 }
