@@ -12,17 +12,20 @@
 //! memory the process already has costs no page faults; the rest goes back to the system.
 //! Smaller allocations, and every allocation on other systems, go to [`System`].
 //!
-//! Huge pages make faulting in fresh memory several times cheaper and cut TLB misses in the
-//! analysis' random accesses. One caveat: in a virtual machine whose balloon reports free
-//! memory to the host (free page reporting, as Firecracker does), 2 MiB blocks that sat free
-//! for a few seconds have been handed back to the host, and the first run after an idle spell
-//! waits for the host to back them again. `HEAPSCOPE_HUGE_PAGES=0` turns the advice off
-//! (see [`configure_from_env`]).
+//! Huge pages usually make faulting in fresh memory several times cheaper and cut TLB misses
+//! in the analysis' random accesses. Not always: in a virtual machine whose balloon reports
+//! free memory to its host (free page reporting, as Firecracker does), 2 MiB blocks that sat
+//! free for a few seconds have been handed back to the host, and each one faulted in again
+//! waits for the host, about twenty times longer than a huge page the guest still has; small
+//! pages come from blocks that were never handed back. So by default ([`HugePages::Auto`])
+//! each fresh large mapping times how long its first huge page takes to fault in, and the
+//! first slow one turns huge pages off for the rest of the process. `HEAPSCOPE_HUGE_PAGES`
+//! overrides the choice (see [`configure_from_env`]).
 //!
 //! The binaries install it with `#[global_allocator]`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Allocations of at least this many bytes are mapped directly (on Linux).
 pub const LARGE_ALLOCATION: usize = 2 << 20;
@@ -32,19 +35,59 @@ pub use mapping::POOL_BYTES;
 /// The global allocator of the heapscope binaries; see the module docs.
 pub struct HugePageAllocator;
 
-/// Whether new mappings ask for huge pages.
-static HUGE_PAGES: AtomicBool = AtomicBool::new(true);
-
-/// Turns the huge page advice on or off for the large allocations made from now on.
-pub fn set_huge_pages(on: bool) {
-    HUGE_PAGES.store(on, Ordering::Relaxed);
+/// Whether large mappings ask the kernel for transparent huge pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HugePages {
+    /// Never.
+    Off,
+    /// Always.
+    On,
+    /// On while huge pages are quick to fault in: each fresh large mapping times its first
+    /// one, and the first slow one turns huge pages off for the rest of the process.
+    Auto,
 }
 
-/// Applies the environment variable `HEAPSCOPE_HUGE_PAGES`: `0`, `off` or `no` turns the
-/// huge page advice off. Binaries call this first thing in `main`.
+const POLICY_OFF: u8 = 0;
+const POLICY_ON: u8 = 1;
+const POLICY_AUTO: u8 = 2;
+
+/// The current [`HugePages`] policy (one of the `POLICY_*` values).
+static POLICY: AtomicU8 = AtomicU8::new(POLICY_AUTO);
+
+/// Sets the huge page policy for the large mappings made from now on.
+pub fn set_huge_pages(policy: HugePages) {
+    let value = match policy {
+        HugePages::Off => POLICY_OFF,
+        HugePages::On => POLICY_ON,
+        HugePages::Auto => POLICY_AUTO,
+    };
+    POLICY.store(value, Ordering::Relaxed);
+}
+
+/// The huge page policy in force (`Auto` turns into `Off` when a huge page was slow).
+pub fn huge_pages() -> HugePages {
+    match POLICY.load(Ordering::Relaxed) {
+        POLICY_OFF => HugePages::Off,
+        POLICY_ON => HugePages::On,
+        _ => HugePages::Auto,
+    }
+}
+
+/// Applies the environment variable `HEAPSCOPE_HUGE_PAGES`: `0`, `off`, `no` or `false`
+/// turns huge pages off, `1`, `on`, `yes` or `true` on, and `auto` (or anything else) is
+/// the default, [`HugePages::Auto`]. Binaries call this first thing in `main`.
 pub fn configure_from_env() {
     if let Some(value) = std::env::var_os("HEAPSCOPE_HUGE_PAGES") {
-        set_huge_pages(!matches!(value.to_str(), Some("0" | "off" | "no" | "false")));
+        set_huge_pages(policy_named(value.to_str().unwrap_or("auto")));
+    }
+}
+
+/// The policy a `HEAPSCOPE_HUGE_PAGES` value names.
+fn policy_named(value: &str) -> HugePages {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "0" | "off" | "no" | "false" => HugePages::Off,
+        "1" | "on" | "yes" | "true" => HugePages::On,
+        _ => HugePages::Auto,
     }
 }
 
@@ -98,6 +141,8 @@ unsafe impl GlobalAlloc for HugePageAllocator {
 mod mapping {
     use std::ptr::null_mut;
     use std::sync::Mutex;
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
 
     /// The page size every mapping is aligned to (at least; Linux pages are 4 KiB or larger).
     pub const PAGE: usize = 4096;
@@ -167,6 +212,15 @@ mod mapping {
     #[cfg(test)]
     pub fn pooled_bytes() -> usize {
         POOL.lock().map_or(0, |pool| pool.bytes)
+    }
+
+    /// Gives every kept block back to the system.
+    #[cfg(test)]
+    pub fn drain_pool() {
+        while let Some(block) = POOL.lock().ok().and_then(|mut pool| pool.take(0)) {
+            // SAFETY: a kept block is a run of this module's mapped pages nothing refers to.
+            unsafe { libc::munmap(block.ptr().cast(), block.length) };
+        }
     }
 
     /// Keeps `block` for reuse, or unmaps it when the pool is full.
@@ -243,12 +297,40 @@ mod mapping {
             if tail > 0 {
                 libc::munmap(start.add(length).cast(), tail);
             }
-            // Advice only: without transparent huge pages the memory is ordinary pages.
-            if super::HUGE_PAGES.load(std::sync::atomic::Ordering::Relaxed) {
-                libc::madvise(start.cast(), length, libc::MADV_HUGEPAGE);
-            }
+            advise(start, length);
         }
         start
+    }
+
+    /// Faulting in a huge page the system still has takes a fraction of a millisecond (it
+    /// zeroes 2 MiB); one handed back to a virtual machine's host takes several.
+    const SLOW_HUGE_PAGE: Duration = Duration::from_millis(1);
+
+    /// Asks for huge pages for the fresh mapping `start..start + length` as the policy says.
+    /// Under `Auto`, the mapping's first huge page is faulted in and timed: when that is slow,
+    /// the rest of the mapping, and every later one, gets small pages.
+    ///
+    /// # Safety
+    /// The range must be a fresh mapping of this module, not yet handed out.
+    unsafe fn advise(start: *mut u8, length: usize) {
+        use super::{POLICY, POLICY_AUTO, POLICY_OFF};
+        let policy = POLICY.load(Ordering::Relaxed);
+        if policy == POLICY_OFF {
+            return;
+        }
+        // Advice only: without transparent huge pages the memory is ordinary pages.
+        unsafe { libc::madvise(start.cast(), length, libc::MADV_HUGEPAGE) };
+        if policy != POLICY_AUTO || length < 2 * HUGE_PAGE {
+            return;
+        }
+        let started = Instant::now();
+        // SAFETY: inside the mapping; writing a zero keeps fresh memory zeroed.
+        unsafe { start.write_volatile(0) };
+        if started.elapsed() > SLOW_HUGE_PAGE {
+            // SAFETY: the rest of the same fresh mapping.
+            unsafe { libc::madvise(start.add(HUGE_PAGE).cast(), length - HUGE_PAGE, libc::MADV_NOHUGEPAGE) };
+            POLICY.store(POLICY_OFF, Ordering::Relaxed);
+        }
     }
 
     /// Takes back memory from [`map`] or [`remap`] for `size` bytes: into the pool for reuse,
@@ -285,6 +367,8 @@ mod mapping {
     pub fn pooled_bytes() -> usize {
         0
     }
+    #[cfg(test)]
+    pub fn drain_pool() {}
     pub fn map(_size: usize, _zeroed: bool) -> *mut u8 {
         std::ptr::null_mut()
     }
@@ -385,6 +469,53 @@ mod tests {
         }
         assert!(mapping::pooled_bytes() <= POOL_BYTES);
         assert!(mapping::pooled_bytes() >= POOL_BYTES - size);
+    }
+
+    /// The `VmFlags` of the mapping holding `ptr`, from `/proc/self/smaps`.
+    fn vm_flags_of(ptr: *const u8) -> String {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let address = ptr as usize;
+        let mut inside = false;
+        for line in smaps.lines() {
+            let range = line.split_whitespace().next().and_then(|r| r.split_once('-'));
+            if let Some((start, end)) = range
+                && let (Ok(start), Ok(end)) = (usize::from_str_radix(start, 16), usize::from_str_radix(end, 16))
+            {
+                inside = (start..end).contains(&address);
+            } else if inside && let Some(flags) = line.strip_prefix("VmFlags:") {
+                return flags.to_string();
+            }
+        }
+        panic!("no mapping holds {address:#x}");
+    }
+
+    #[test]
+    fn the_policy_decides_whether_fresh_mappings_ask_for_huge_pages() {
+        let _serial = POOL_TESTS.lock();
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        for (policy, asks) in [(HugePages::On, true), (HugePages::Off, false), (HugePages::On, true)] {
+            set_huge_pages(policy);
+            assert_eq!(huge_pages(), policy);
+            mapping::drain_pool();
+            let size = LARGE_ALLOCATION * 4;
+            let ptr = zeroed(size);
+            let flags = vm_flags_of(ptr);
+            assert_eq!(flags.split_whitespace().any(|f| f == "hg"), asks, "{policy:?}: {flags}");
+            free(ptr, size);
+        }
+        set_huge_pages(HugePages::Auto);
+    }
+
+    #[test]
+    fn environment_values_name_policies() {
+        assert_eq!(policy_named("0"), HugePages::Off);
+        assert_eq!(policy_named(" OFF "), HugePages::Off);
+        assert_eq!(policy_named("1"), HugePages::On);
+        assert_eq!(policy_named("yes"), HugePages::On);
+        assert_eq!(policy_named("auto"), HugePages::Auto);
+        assert_eq!(policy_named(""), HugePages::Auto);
     }
 
     #[test]

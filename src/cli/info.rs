@@ -29,6 +29,11 @@ pub fn run(path: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
         meta.location_fields.len()
     );
     let format = if load.detected.gzip { "v8-heapsnapshot+gzip" } else { "v8-heapsnapshot" };
+    let huge_pages = match crate::alloc::huge_pages() {
+        crate::alloc::HugePages::On => "on",
+        crate::alloc::HugePages::Off => "off (set so, or slow to fault in here)",
+        crate::alloc::HugePages::Auto => "on (each fresh mapping checks they are quick)",
+    };
     let mut stdout = std::io::stdout().lock();
     if as_json {
         let out = json!({
@@ -46,6 +51,7 @@ pub fn run(path: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
             "trace_function_count": meta.trace_function_count,
             "location_count": graph.locations.len(),
             "graph_bytes": graph.heap_bytes(),
+            "huge_pages": huge_pages,
             "phases_ms": phases,
             "total_ms": (total_ms * 1e3).round() / 1e3,
         });
@@ -62,6 +68,7 @@ pub fn run(path: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
             writeln!(stdout, "extra native:    {} bytes", meta.extra_native_bytes)?;
         }
         writeln!(stdout, "graph memory:    {:.1} MiB", graph.heap_bytes() as f64 / 1048576.0)?;
+        writeln!(stdout, "huge pages:      {huge_pages}")?;
         let timings: Vec<String> = load
             .phases
             .iter()
