@@ -327,8 +327,10 @@ mod mapping {
         // SAFETY: inside the mapping; writing a zero keeps fresh memory zeroed.
         unsafe { start.write_volatile(0) };
         if started.elapsed() > SLOW_HUGE_PAGE {
-            // SAFETY: the rest of the same fresh mapping.
-            unsafe { libc::madvise(start.add(HUGE_PAGE).cast(), length - HUGE_PAGE, libc::MADV_NOHUGEPAGE) };
+            // The whole mapping, so it stays one area of uniform flags (`mremap` moves only
+            // those); the huge page already faulted in stays.
+            // SAFETY: the same fresh mapping.
+            unsafe { libc::madvise(start.cast(), length, libc::MADV_NOHUGEPAGE) };
             POLICY.store(POLICY_OFF, Ordering::Relaxed);
         }
     }
@@ -344,7 +346,9 @@ mod mapping {
 
     /// Resizes memory from [`map`] to `new_size` bytes, in place when the address space
     /// after it is free and by moving its pages otherwise (the huge page advice moves with
-    /// them); null when that fails, with the old memory untouched.
+    /// them). When the kernel cannot do that (the memory spans areas of different flags), it
+    /// is copied to new memory. Null when there is no memory left, with the old memory
+    /// untouched.
     ///
     /// # Safety
     /// `ptr` and `size` must be those of live memory from this module.
@@ -354,7 +358,16 @@ mod mapping {
             return ptr;
         }
         let moved = unsafe { libc::mremap(ptr.cast(), old, new, libc::MREMAP_MAYMOVE) };
-        if moved == libc::MAP_FAILED { null_mut() } else { moved.cast() }
+        if moved != libc::MAP_FAILED {
+            return moved.cast();
+        }
+        let copy = map(new_size, false);
+        if !copy.is_null() {
+            // SAFETY: both are live and distinct; the copy is at least `min(old, new)` long.
+            unsafe { std::ptr::copy_nonoverlapping(ptr, copy, old.min(new)) };
+            release(Block { start: ptr as usize, length: old });
+        }
+        copy
     }
 }
 
@@ -516,6 +529,27 @@ mod tests {
         assert_eq!(policy_named("yes"), HugePages::On);
         assert_eq!(policy_named("auto"), HugePages::Auto);
         assert_eq!(policy_named(""), HugePages::Auto);
+    }
+
+    #[test]
+    fn realloc_copies_memory_the_kernel_cannot_move_in_one_piece() {
+        let _serial = POOL_TESTS.lock();
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        let size = LARGE_ALLOCATION * 4;
+        let layout = Layout::from_size_align(size, 8).unwrap();
+        let ptr = filled(layout);
+        // Different flags on its two halves make it two areas, which `mremap` refuses to move.
+        unsafe {
+            libc::madvise(ptr.cast(), size / 2, libc::MADV_HUGEPAGE);
+            libc::madvise(ptr.add(size / 2).cast(), size / 2, libc::MADV_NOHUGEPAGE);
+        }
+        assert_ne!(vm_flags_of(ptr), vm_flags_of(unsafe { ptr.add(size / 2) }));
+        let grown = unsafe { HugePageAllocator.realloc(ptr, layout, size * 2) };
+        assert!(!grown.is_null());
+        assert_pattern(grown, size);
+        free(grown, size * 2);
     }
 
     #[test]
