@@ -60,6 +60,11 @@ pub fn distances(
     let mut pending: HashSet<u32> = HashSet::new();
     // Without WeakMap edges, an internal edge's name need not be read.
     let has_weak_maps = !weak_maps.is_empty();
+    // The names the filter looks for, as string indexes: comparing numbers instead of reading
+    // a scattered string for every edge of a hidden or array node.
+    let sloppy_function_map = graph.strings.indexes_of("sloppy_function_map");
+    let native_context = graph.strings.indexes_of("system / NativeContext");
+    let map_descriptors = graph.strings.indexes_of("(map descriptors)");
     let mut filter = |src: u32, e: u32| -> bool {
         if ignored.contains(&graph.edge_target(e)) {
             return false;
@@ -67,12 +72,12 @@ pub fn distances(
         let src_type = graph.node_type(src);
         if src_type == kinds.hidden
             && !graph.edge_has_index(e)
-            && graph.strings.get(graph.edge_name_or_index(e)) == "sloppy_function_map"
-            && names.raw_name(src) == "system / NativeContext"
+            && sloppy_function_map.contains(&graph.edge_name_or_index(e))
+            && names.is_named(src, &native_context)
         {
             return false;
         }
-        if src_type == kinds.array && names.raw_name(src) == "(map descriptors)" {
+        if src_type == kinds.array && names.is_named(src, &map_descriptors) {
             let index = if graph.edge_has_index(e) {
                 Some(i64::from(graph.edge_name_or_index(e)))
             } else {

@@ -44,6 +44,18 @@ fn every_node_matches_devtools_on_a_snapshot_with_weakmap_entries() {
     assert_every_node_matches(&sample("weakmap.heapsnapshot.gz"), &devtools.join("weakmap.devtools-nodes.jsonl.gz"));
 }
 
+#[test]
+fn every_node_matches_devtools_where_the_distance_filters_apply() {
+    // A hand-written snapshot: a NativeContext's `sloppy_function_map` edge and a
+    // `(map descriptors)` array's elements 4 and "7" lead to nodes that are nearer that way
+    // than by any edge DevTools' distance follows.
+    let devtools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/devtools");
+    assert_every_node_matches(
+        &devtools.join("distance-filters.heapsnapshot"),
+        &devtools.join("distance-filters.devtools-nodes.jsonl.gz"),
+    );
+}
+
 /// Every node's id, display name, type, shallow and retained size, dominator, distance and
 /// class equal DevTools' (one JSON object per line, in node order, gzip-compressed).
 fn assert_every_node_matches(snapshot: &std::path::Path, devtools_nodes: &std::path::Path) {
