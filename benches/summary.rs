@@ -15,7 +15,7 @@ use std::time::Instant;
 
 /// The allocator the heapscope binary uses, for both tools alike.
 #[global_allocator]
-static ALLOCATOR: heapscope::alloc::HugePageAllocator = heapscope::alloc::HugePageAllocator;
+static ALLOCATOR: heapscope::alloc::MappingAllocator = heapscope::alloc::MappingAllocator;
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

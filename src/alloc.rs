@@ -1,26 +1,26 @@
-//! A global allocator that backs large allocations with transparent huge pages.
+//! A global allocator that maps large allocations directly and reuses them.
 //!
 //! Loading and analysing a big snapshot touches more than a gigabyte of fresh memory: the
-//! graph's columns and the analysis' arrays are each tens or hundreds of megabytes. With 4 KiB
-//! pages that is a quarter of a million page faults, and where the kernel's transparent huge
-//! page mode is `madvise` (a common default) the kernel only uses 2 MiB pages for memory that
-//! asks for them. [`HugePageAllocator`] asks: on Linux, every allocation of at least
-//! [`LARGE_ALLOCATION`] bytes gets its own 2 MiB-aligned anonymous mapping marked
-//! `MADV_HUGEPAGE`, grown and shrunk in place or moved by `mremap` (no copy). Freed mappings,
-//! up to [`POOL_BYTES`] in all, are kept and reused by the next large allocations (split or
-//! grown to size), since an analysis frees and allocates many node-sized arrays in turn and
-//! memory the process already has costs no page faults; the rest goes back to the system.
-//! Smaller allocations, and every allocation on other systems, go to [`System`].
+//! graph's columns and the analysis' arrays are each tens or hundreds of megabytes, and fresh
+//! memory costs a page fault and the kernel zeroing each page. On Linux, [`MappingAllocator`]
+//! gives every allocation of at least [`LARGE_ALLOCATION`] bytes its own 2 MiB-aligned
+//! anonymous mapping, grown and shrunk in place or moved by `mremap` (no copy). Freed
+//! mappings, up to [`POOL_BYTES`] in all, are kept and reused by the next large allocations
+//! (split or grown to size), since an analysis frees and allocates many node-sized arrays in
+//! turn and memory the process already has costs no page faults; the rest goes back to the
+//! system. Smaller allocations, and every allocation on other systems, go to [`System`].
 //!
-//! Huge pages usually make faulting in fresh memory several times cheaper and cut TLB misses
-//! in the analysis' random accesses. Not always: in a virtual machine whose balloon reports
-//! free memory to its host (free page reporting, as Firecracker does), 2 MiB blocks that sat
-//! free for a few seconds have been handed back to the host, and each one faulted in again
-//! waits for the host, about twenty times longer than a huge page the guest still has; small
-//! pages come from blocks that were never handed back. So by default ([`HugePages::Auto`])
-//! each fresh large mapping times how long its first huge page takes to fault in, and the
-//! first slow one turns huge pages off for the rest of the process. `HEAPSCOPE_HUGE_PAGES`
-//! overrides the choice (see [`configure_from_env`]).
+//! Huge pages can make faulting in fresh memory several times cheaper and cut TLB misses in
+//! the analysis' random accesses, but they are not asked for by default
+//! ([`HugePages::Off`]): in a virtual machine whose balloon reports free memory to its host
+//! (free page reporting, as Firecracker does), 2 MiB blocks that sat free for a few seconds
+//! have been handed back to the host, and each one faulted in again waits for the host, about
+//! twenty times longer than a huge page the guest still has, while small pages come from
+//! blocks that were never handed back. Measured on such a machine, huge pages made `summary`
+//! 15-20 % faster in back-to-back runs but 30-40 % slower after an idle spell or another
+//! program. `HEAPSCOPE_HUGE_PAGES=on` asks for them, and `auto` asks for them while they
+//! stay quick (see [`configure_from_env`]); on a machine that does not hand free memory back
+//! to a host, `on` should be the faster choice (not measured here).
 //!
 //! The binaries install it with `#[global_allocator]`.
 
@@ -33,7 +33,7 @@ pub const LARGE_ALLOCATION: usize = 2 << 20;
 pub use mapping::POOL_BYTES;
 
 /// The global allocator of the heapscope binaries; see the module docs.
-pub struct HugePageAllocator;
+pub struct MappingAllocator;
 
 /// Whether large mappings ask the kernel for transparent huge pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +52,7 @@ const POLICY_ON: u8 = 1;
 const POLICY_AUTO: u8 = 2;
 
 /// The current [`HugePages`] policy (one of the `POLICY_*` values).
-static POLICY: AtomicU8 = AtomicU8::new(POLICY_AUTO);
+static POLICY: AtomicU8 = AtomicU8::new(POLICY_OFF);
 
 /// Sets the huge page policy for the large mappings made from now on.
 pub fn set_huge_pages(policy: HugePages) {
@@ -74,11 +74,12 @@ pub fn huge_pages() -> HugePages {
 }
 
 /// Applies the environment variable `HEAPSCOPE_HUGE_PAGES`: `0`, `off`, `no` or `false`
-/// turns huge pages off, `1`, `on`, `yes` or `true` on, and `auto` (or anything else) is
-/// the default, [`HugePages::Auto`]. Binaries call this first thing in `main`.
+/// turns huge pages off (the default), `1`, `on`, `yes` or `true` on, and `auto` asks for
+/// them while they stay quick ([`HugePages::Auto`]). Binaries call this first thing in
+/// `main`.
 pub fn configure_from_env() {
     if let Some(value) = std::env::var_os("HEAPSCOPE_HUGE_PAGES") {
-        set_huge_pages(policy_named(value.to_str().unwrap_or("auto")));
+        set_huge_pages(policy_named(value.to_str().unwrap_or("off")));
     }
 }
 
@@ -87,7 +88,8 @@ fn policy_named(value: &str) -> HugePages {
     match value.trim().to_ascii_lowercase().as_str() {
         "0" | "off" | "no" | "false" => HugePages::Off,
         "1" | "on" | "yes" | "true" => HugePages::On,
-        _ => HugePages::Auto,
+        "auto" => HugePages::Auto,
+        _ => HugePages::Off,
     }
 }
 
@@ -101,7 +103,7 @@ fn is_mapped(layout: &Layout) -> bool {
 // `is_mapped` requires to satisfy `layout.align()`). `GlobalAlloc` guarantees that
 // `dealloc`/`realloc` receive the layout of the allocation, so `is_mapped` tells the two kinds
 // apart exactly.
-unsafe impl GlobalAlloc for HugePageAllocator {
+unsafe impl GlobalAlloc for MappingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if is_mapped(&layout) { mapping::map(layout.size(), false) } else { unsafe { System.alloc(layout) } }
     }
@@ -395,9 +397,9 @@ mod mapping {
 mod tests {
     use super::*;
 
-    /// Allocates `layout` with [`HugePageAllocator`] and fills it with a byte pattern.
+    /// Allocates `layout` with [`MappingAllocator`] and fills it with a byte pattern.
     fn filled(layout: Layout) -> *mut u8 {
-        let ptr = unsafe { HugePageAllocator.alloc(layout) };
+        let ptr = unsafe { MappingAllocator.alloc(layout) };
         assert!(!ptr.is_null());
         assert_eq!(ptr.align_offset(layout.align()), 0);
         for i in 0..layout.size() {
@@ -420,12 +422,12 @@ mod tests {
             for &to in &sizes {
                 let layout = Layout::from_size_align(from, 8).unwrap();
                 let ptr = filled(layout);
-                let grown = unsafe { HugePageAllocator.realloc(ptr, layout, to) };
+                let grown = unsafe { MappingAllocator.realloc(ptr, layout, to) };
                 assert!(!grown.is_null(), "{from} -> {to}");
                 assert_pattern(grown, from.min(to));
                 // Writable to its new end.
                 unsafe { grown.add(to - 1).write(1) };
-                unsafe { HugePageAllocator.dealloc(grown, Layout::from_size_align(to, 8).unwrap()) };
+                unsafe { MappingAllocator.dealloc(grown, Layout::from_size_align(to, 8).unwrap()) };
             }
         }
     }
@@ -435,14 +437,14 @@ mod tests {
 
     fn zeroed(size: usize) -> *mut u8 {
         let layout = Layout::from_size_align(size, 16).unwrap();
-        let ptr = unsafe { HugePageAllocator.alloc_zeroed(layout) };
+        let ptr = unsafe { MappingAllocator.alloc_zeroed(layout) };
         assert!(!ptr.is_null());
         assert!((0..size).all(|i| unsafe { ptr.add(i).read() } == 0), "{size} bytes not zeroed");
         ptr
     }
 
     fn free(ptr: *mut u8, size: usize) {
-        unsafe { HugePageAllocator.dealloc(ptr, Layout::from_size_align(size, 16).unwrap()) };
+        unsafe { MappingAllocator.dealloc(ptr, Layout::from_size_align(size, 16).unwrap()) };
     }
 
     #[test]
@@ -469,12 +471,12 @@ mod tests {
         let size = LARGE_ALLOCATION * 3;
         let layout = Layout::from_size_align(size, 8).unwrap();
         let ptr = filled(layout);
-        unsafe { HugePageAllocator.dealloc(ptr, layout) };
+        unsafe { MappingAllocator.dealloc(ptr, layout) };
         // The same pages come back (the smallest kept block that fits is this one).
-        let again = unsafe { HugePageAllocator.alloc(layout) };
+        let again = unsafe { MappingAllocator.alloc(layout) };
         assert_eq!(again, ptr);
         assert_pattern(again, size);
-        unsafe { HugePageAllocator.dealloc(again, layout) };
+        unsafe { MappingAllocator.dealloc(again, layout) };
         // Freeing more than the pool keeps leaves the pool within its bound.
         let many: Vec<*mut u8> = (0..POOL_BYTES / size + 4).map(|_| zeroed(size)).collect();
         for &ptr in &many {
@@ -518,7 +520,7 @@ mod tests {
             assert_eq!(flags.split_whitespace().any(|f| f == "hg"), asks, "{policy:?}: {flags}");
             free(ptr, size);
         }
-        set_huge_pages(HugePages::Auto);
+        set_huge_pages(HugePages::Off);
     }
 
     #[test]
@@ -528,7 +530,8 @@ mod tests {
         assert_eq!(policy_named("1"), HugePages::On);
         assert_eq!(policy_named("yes"), HugePages::On);
         assert_eq!(policy_named("auto"), HugePages::Auto);
-        assert_eq!(policy_named(""), HugePages::Auto);
+        assert_eq!(policy_named(" Auto"), HugePages::Auto);
+        assert_eq!(policy_named(""), HugePages::Off);
     }
 
     #[test]
@@ -546,7 +549,7 @@ mod tests {
             libc::madvise(ptr.add(size / 2).cast(), size / 2, libc::MADV_NOHUGEPAGE);
         }
         assert_ne!(vm_flags_of(ptr), vm_flags_of(unsafe { ptr.add(size / 2) }));
-        let grown = unsafe { HugePageAllocator.realloc(ptr, layout, size * 2) };
+        let grown = unsafe { MappingAllocator.realloc(ptr, layout, size * 2) };
         assert!(!grown.is_null());
         assert_pattern(grown, size);
         free(grown, size * 2);
@@ -558,6 +561,6 @@ mod tests {
         assert!(!is_mapped(&layout));
         let ptr = filled(layout);
         assert_pattern(ptr, layout.size());
-        unsafe { HugePageAllocator.dealloc(ptr, layout) };
+        unsafe { MappingAllocator.dealloc(ptr, layout) };
     }
 }

@@ -8,7 +8,7 @@
 //! - [`progress`]: progress reporting and cancellation for long-running work.
 //! - [`error`]: load errors that name the file and what is wrong with it.
 //! - [`cli`]: the command-line interface.
-//! - [`alloc`]: the binaries' global allocator (huge pages for large allocations).
+//! - [`alloc`]: the binaries' global allocator (large allocations mapped directly and reused).
 //! - [`app`]: the desktop app.
 
 pub mod alloc;

@@ -6,7 +6,7 @@ use clap::Parser as _;
 use heapscope::cli::{Cli, run};
 
 #[global_allocator]
-static ALLOCATOR: heapscope::alloc::HugePageAllocator = heapscope::alloc::HugePageAllocator;
+static ALLOCATOR: heapscope::alloc::MappingAllocator = heapscope::alloc::MappingAllocator;
 
 fn main() -> ExitCode {
     heapscope::alloc::configure_from_env();

@@ -31,7 +31,7 @@ pub fn run(path: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
     let format = if load.detected.gzip { "v8-heapsnapshot+gzip" } else { "v8-heapsnapshot" };
     let huge_pages = match crate::alloc::huge_pages() {
         crate::alloc::HugePages::On => "on",
-        crate::alloc::HugePages::Off => "off (set so, or slow to fault in here)",
+        crate::alloc::HugePages::Off => "off (the default; HEAPSCOPE_HUGE_PAGES=on or auto asks for them)",
         crate::alloc::HugePages::Auto => "on (each fresh mapping checks they are quick)",
     };
     let mut stdout = std::io::stdout().lock();

@@ -2,7 +2,7 @@
 
 /// The binaries' allocator, so every test also exercises it.
 #[global_allocator]
-static ALLOCATOR: heapscope::alloc::HugePageAllocator = heapscope::alloc::HugePageAllocator;
+static ALLOCATOR: heapscope::alloc::MappingAllocator = heapscope::alloc::MappingAllocator;
 
 // Shared helpers: paths, loading one input every way, graph dumps and whole-graph assertions.
 mod common;
