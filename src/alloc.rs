@@ -146,8 +146,10 @@ mod mapping {
     use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
 
-    /// The page size every mapping is aligned to (at least; Linux pages are 4 KiB or larger).
+    /// The alignment every mapping has at least (Linux pages are 4 KiB or larger).
     pub const PAGE: usize = 4096;
+    /// The system's page size, once read (0 before).
+    static SYSTEM_PAGE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     /// The size (and alignment) of a transparent huge page on x86-64 and most arm64 kernels.
     const HUGE_PAGE: usize = 2 << 20;
     /// At most this many bytes of freed mappings are kept for reuse.
@@ -155,11 +157,19 @@ mod mapping {
     /// At most this many freed mappings are kept for reuse.
     const POOL_SLOTS: usize = 32;
 
+    /// `size` rounded up to whole system pages (what a mapping of `size` bytes spans).
     fn page_rounded(size: usize) -> usize {
-        size.div_ceil(PAGE) * PAGE
+        let mut page = SYSTEM_PAGE.load(Ordering::Relaxed);
+        if page == 0 {
+            // SAFETY: sysconf reads a constant of the system.
+            let read = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+            page = usize::try_from(read).ok().filter(|p| p.is_power_of_two()).unwrap_or(PAGE).max(PAGE);
+            SYSTEM_PAGE.store(page, Ordering::Relaxed);
+        }
+        size.div_ceil(page) * page
     }
 
-    /// A run of mapped pages: `length` bytes (a multiple of [`PAGE`]) from address `start`.
+    /// A run of mapped pages: `length` bytes (whole system pages) from address `start`.
     #[derive(Clone, Copy)]
     struct Block {
         start: usize,
