@@ -65,12 +65,18 @@ pub fn reserve(nodes: u64, edges: u64) -> KindResult<Reservation> {
     if std::env::var_os(DISABLE_VARIABLE).is_some_and(|v| !v.is_empty() && v != "0") {
         return Ok(Reservation(0));
     }
+    let Some(available) = available() else { return Ok(Reservation(0)) };
     let needed = estimate(nodes, edges);
-    let reserved_before = RESERVED.fetch_add(needed, Ordering::Relaxed);
-    let reservation = Reservation(needed);
-    match available() {
-        Some(available) => check_against(nodes, edges, available.saturating_sub(reserved_before)).map(|()| reservation),
-        None => Ok(reservation),
+    // Reserved only once the check has passed: a refused load (a header declaring billions of
+    // nodes) never holds a share, so loads at the same time are not refused because of it.
+    let mut reserved = RESERVED.load(Ordering::Relaxed);
+    loop {
+        check_against(nodes, edges, available.saturating_sub(reserved))?;
+        // The check passed, so `reserved + needed <= available`: no overflow.
+        match RESERVED.compare_exchange_weak(reserved, reserved + needed, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return Ok(Reservation(needed)),
+            Err(now) => reserved = now,
+        }
     }
 }
 
@@ -106,5 +112,27 @@ mod tests {
         assert!(reserve(nodes, 0).is_err(), "the first load's reservation leaves too little");
         drop(first);
         assert!(reserve(nodes, 0).is_ok(), "the reservation was given back");
+    }
+
+    #[test]
+    fn a_refused_load_never_crowds_out_loads_at_the_same_time() {
+        if super::available().is_none() || std::env::var_os(super::DISABLE_VARIABLE).is_some() {
+            return;
+        }
+        // One thread keeps asking for an absurd amount (a lying header) while others load
+        // small snapshots: none of the small ones may be refused.
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    assert!(reserve(100_000_000_000, 400_000_000_000).is_err());
+                }
+            });
+            let small: Vec<_> =
+                (0..3).map(|_| scope.spawn(|| (0..2_000).filter(|_| reserve(1_000, 4_000).is_err()).count())).collect();
+            let refused: usize = small.into_iter().map(|h| h.join().unwrap_or(usize::MAX)).sum();
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(refused, 0, "small loads refused while a huge one was being refused");
+        });
     }
 }
