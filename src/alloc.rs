@@ -445,6 +445,12 @@ mod tests {
     /// The pool is shared: tests that look at which memory comes back run one at a time.
     static POOL_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+    /// The pool tests' turn, on Linux (elsewhere nothing is mapped directly).
+    fn serial_on_linux() -> Option<std::sync::MutexGuard<'static, ()>> {
+        let turn = POOL_TESTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cfg!(target_os = "linux").then_some(turn)
+    }
+
     fn zeroed(size: usize) -> *mut u8 {
         let layout = Layout::from_size_align(size, 16).unwrap();
         let ptr = unsafe { MappingAllocator.alloc_zeroed(layout) };
@@ -474,10 +480,7 @@ mod tests {
 
     #[test]
     fn freed_large_memory_is_reused_and_the_pool_stays_bounded() {
-        let _serial = POOL_TESTS.lock();
-        if !cfg!(target_os = "linux") {
-            return;
-        }
+        let Some(_serial) = serial_on_linux() else { return };
         let size = LARGE_ALLOCATION * 3;
         let layout = Layout::from_size_align(size, 8).unwrap();
         let ptr = filled(layout);
@@ -516,10 +519,7 @@ mod tests {
 
     #[test]
     fn the_policy_decides_whether_fresh_mappings_ask_for_huge_pages() {
-        let _serial = POOL_TESTS.lock();
-        if !cfg!(target_os = "linux") {
-            return;
-        }
+        let Some(_serial) = serial_on_linux() else { return };
         for (policy, asks) in [(HugePages::On, true), (HugePages::Off, false), (HugePages::On, true)] {
             set_huge_pages(policy);
             assert_eq!(huge_pages(), policy);
@@ -546,10 +546,7 @@ mod tests {
 
     #[test]
     fn realloc_copies_memory_the_kernel_cannot_move_in_one_piece() {
-        let _serial = POOL_TESTS.lock();
-        if !cfg!(target_os = "linux") {
-            return;
-        }
+        let Some(_serial) = serial_on_linux() else { return };
         let size = LARGE_ALLOCATION * 4;
         let layout = Layout::from_size_align(size, 8).unwrap();
         let ptr = filled(layout);
