@@ -25,7 +25,16 @@ fn step_until(
     while !done(harness) {
         harness.step();
         frames += 1;
-        assert!(started.elapsed() < Duration::from_secs(120), "timed out waiting for {what}");
+        if started.elapsed() > Duration::from_secs(120) {
+            let app = harness.state();
+            let refused: Vec<&str> = app.memory_refused().collect();
+            panic!(
+                "timed out waiting for {what}: {} documents, busy {}, errors {:?}, refused for memory {refused:?}",
+                app.documents().len(),
+                app.is_busy(),
+                app.errors(),
+            );
+        }
         std::thread::sleep(Duration::from_millis(2));
     }
     harness.run_steps(2);
