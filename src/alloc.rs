@@ -265,12 +265,10 @@ mod mapping {
         }
         // Too small: grow it. Its pages come along; the rest is fresh (zeroed) memory.
         // SAFETY: the block is a run of this module's mapped pages that nothing refers to.
-        let grown = unsafe { libc::mremap(block.ptr().cast(), block.length, length, libc::MREMAP_MAYMOVE) };
-        if grown == libc::MAP_FAILED {
+        let Some(grown) = (unsafe { resize(block.ptr(), block.length, length) }) else {
             release(block);
             return map_fresh(length);
-        }
-        let grown = grown.cast::<u8>();
+        };
         if zeroed {
             // SAFETY: the block's old pages are the first `block.length` bytes of the mapping.
             unsafe { grown.write_bytes(0, block.length) };
@@ -347,6 +345,16 @@ mod mapping {
         }
     }
 
+    /// Resizes the mapped pages `start..start + old` to `new` bytes (both whole pages) with
+    /// `mremap`, in place or moved with their contents; `None` when the kernel cannot.
+    ///
+    /// # Safety
+    /// The range must be mapped pages of this module that the caller owns.
+    unsafe fn resize(start: *mut u8, old: usize, new: usize) -> Option<*mut u8> {
+        let moved = unsafe { libc::mremap(start.cast(), old, new, libc::MREMAP_MAYMOVE) };
+        (moved != libc::MAP_FAILED).then(|| moved.cast())
+    }
+
     /// Takes back memory from [`map`] or [`remap`] for `size` bytes: into the pool for reuse,
     /// or to the system.
     ///
@@ -369,9 +377,8 @@ mod mapping {
         if old == new {
             return ptr;
         }
-        let moved = unsafe { libc::mremap(ptr.cast(), old, new, libc::MREMAP_MAYMOVE) };
-        if moved != libc::MAP_FAILED {
-            return moved.cast();
+        if let Some(moved) = unsafe { resize(ptr, old, new) } {
+            return moved;
         }
         let copy = map(new_size, false);
         if !copy.is_null() {

@@ -27,8 +27,6 @@ pub struct WeakMapEdge {
 #[derive(Debug, Default)]
 pub struct WeakMapNames {
     names: HashMap<u32, WeakMapEdge>,
-    /// Whether each string is in `names`: most internal edges are looked up, few are found.
-    is_name: BitVec,
 }
 
 impl WeakMapNames {
@@ -57,7 +55,6 @@ impl WeakMapNames {
             .collect();
         parsed.sort_by(|a, b| a.1.cmp(&b.1));
         let mut names = HashMap::with_capacity(parsed.len());
-        let mut is_name = BitVec::zeros(graph.strings.len());
         let mut pair_id = 0u32;
         let mut previous: Option<String> = None;
         for (index, duplicated_part, table_id) in parsed {
@@ -65,17 +62,13 @@ impl WeakMapNames {
                 pair_id += 1;
             }
             previous = Some(duplicated_part.clone());
-            is_name.set(index as usize);
             names.insert(index, WeakMapEdge { duplicated_part, table_id, pair_id });
         }
-        Self { names, is_name }
+        Self { names }
     }
 
     /// The parsed name, when string `name` is a WeakMap value edge name.
     pub fn get(&self, name: u32) -> Option<&WeakMapEdge> {
-        if (name as usize) >= self.is_name.len() || !self.is_name.get(name as usize) {
-            return None;
-        }
         self.names.get(&name)
     }
 
