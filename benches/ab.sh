@@ -25,11 +25,13 @@ import collections, statistics, sys
 runs = collections.defaultdict(list)
 for line in open(sys.argv[1]):
     parts = line.split()
+    # The binaries' own stderr lands here too: keep only the lines `time` wrote.
     if len(parts) == 5:
         try:
-            runs[parts[0]].append(tuple(map(float, parts[1:])))
+            row = tuple(map(float, parts[1:]))
         except ValueError:
-            pass
+            continue
+        runs[parts[0]].append(row)
 for binary, rows in runs.items():
     wall, user, system, rss = (list(column) for column in zip(*rows))
     print(f"{binary}: wall median {statistics.median(wall):.2f} s, min {min(wall):.2f} s | "

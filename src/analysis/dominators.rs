@@ -44,94 +44,95 @@ pub struct Dominators {
     pub spare: Vec<u32>,
 }
 
+/// The depth-first search from the root and the orphans: preorder numbers and DFS parents.
+struct Search<'g, 'a> {
+    g: &'g DominatorGraph<'a>,
+    /// Preorder number -> node.
+    order: Vec<u32>,
+    /// The link-eval forest of the semidominator pass, by node. Before a node is linked,
+    /// `best` is its preorder number (UNSEEN for a node never numbered), so evaluating an
+    /// unlinked retainer gives its number: the search writes it.
+    forest: Vec<ForestEntry>,
+    /// Preorder number -> the DFS parent's preorder number.
+    parent: Vec<u32>,
+    /// "Numbered yet", one bit per node: tested for every edge, and a bit array stays in
+    /// cache where a column of numbers does not.
+    seen: BitVec,
+    /// (node, its DFS parent's preorder number) still to visit: at most one entry per
+    /// essential edge, and in heap graphs far fewer.
+    stack: Vec<(u32, u32)>,
+}
+
+impl Search<'_, '_> {
+    /// Numbers every node reachable from `start` over essential edges and not numbered yet,
+    /// `start` as a child of `parent_number`. Every unnumbered child is pushed at once and
+    /// numbered when popped, unless it was numbered meanwhile through another path: the
+    /// recursive visit, with each node's edges scanned in one pass (pushed last to first, so
+    /// they are taken first to last).
+    fn visit_from(&mut self, start: u32, parent_number: u32) {
+        let g = self.g;
+        self.stack.push((start, parent_number));
+        while let Some((v, p)) = self.stack.pop() {
+            let v = v as usize;
+            if self.seen.get(v) {
+                continue;
+            }
+            // The entries a few places down the stack are popped soon: fetch their edges.
+            if let Some(&(ahead, _)) = self.stack.len().checked_sub(WALK_AHEAD).and_then(|i| self.stack.get(i))
+                && let Some(&first) = g.first_edge.get(ahead as usize)
+            {
+                prefetch(g.edge_to, first as usize);
+            }
+            self.seen.set(v);
+            let number = self.order.len() as u32;
+            self.forest[v].best = number;
+            self.parent[number as usize] = p;
+            self.order.push(v as u32);
+            let (first, end) = (g.first_edge[v] as usize, g.first_edge[v + 1] as usize);
+            for e in (first..end).rev() {
+                let t = g.edge_to[e] as usize;
+                if g.essential.get(e) && !self.seen.get(t) {
+                    // Popped soon (last in, first out): fetch its edge range now.
+                    prefetch(g.first_edge, t);
+                    self.stack.push((t as u32, number));
+                }
+            }
+        }
+    }
+}
+
 /// Computes each node's immediate dominator.
 pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool) -> Option<Dominators> {
     let n = g.first_edge.len() - 1;
     let root = g.root as usize;
     // Preorder numbers: the root is 0; orphans hang from it by virtual edges.
-    let mut order: Vec<u32> = Vec::with_capacity(n); // preorder index -> node
-    // The link-eval forest, by node. Before a node is linked, `best` is its preorder number
-    // (UNSEEN until it is numbered), so evaluating an unlinked retainer gives its number.
-    let mut forest = vec![ForestEntry { ancestor: UNSEEN, best: UNSEEN }; n];
-    let mut parent = vec![0u32; n]; // preorder index -> parent's preorder index
-    // "Numbered yet", one bit per node: the DFS tests it for every edge, and a bit array
-    // stays in cache where the forest does not.
-    let mut seen = BitVec::zeros(n);
-
-    let mut stack: Vec<(u32, u32)> = Vec::new(); // (node, next edge)
-    let mut dfs = |start: usize,
-                   parent_index: u32,
-                   order: &mut Vec<u32>,
-                   forest: &mut Vec<ForestEntry>,
-                   parent: &mut Vec<u32>| {
-        seen.set(start);
-        forest[start].best = order.len() as u32;
-        parent[order.len()] = parent_index;
-        order.push(start as u32);
-        stack.push((start as u32, g.first_edge[start]));
-        while let Some(top) = stack.last_mut() {
-            let (v, e) = *top;
-            let end = g.first_edge[v as usize + 1];
-            let mut next = e;
-            let mut found = None;
-            while next < end {
-                let t = g.edge_to[next as usize] as usize;
-                let essential = g.essential.get(next as usize);
-                next += 1;
-                if essential && !seen.get(t) {
-                    found = Some(t);
-                    break;
-                }
-            }
-            top.1 = next;
-            match found {
-                Some(t) => {
-                    // The next sibling is visited when this child's subtree is done; its
-                    // edge range was fetched when the parent was reached: fetch its edges.
-                    if next < end {
-                        let sibling = g.edge_to[next as usize] as usize;
-                        if let Some(&first) = g.first_edge.get(sibling) {
-                            prefetch(g.edge_to, first as usize);
-                        }
-                    }
-                    let index = order.len();
-                    seen.set(t);
-                    forest[t].best = index as u32;
-                    parent[index] = forest[v as usize].best;
-                    order.push(t as u32);
-                    let first = g.first_edge[t];
-                    // Its children are visited next: fetch their edge ranges together
-                    // instead of one miss at a time.
-                    let children =
-                        first as usize..(g.first_edge[t + 1] as usize).min(first as usize + PREFETCH_CHILDREN);
-                    for &child in &g.edge_to[children] {
-                        prefetch(g.first_edge, child as usize);
-                    }
-                    stack.push((t as u32, first));
-                }
-                None => {
-                    stack.pop();
-                }
-            }
-        }
+    let mut search = Search {
+        g,
+        order: Vec::with_capacity(n),
+        forest: vec![ForestEntry { ancestor: UNSEEN, best: UNSEEN }; n],
+        parent: vec![0u32; n],
+        seen: BitVec::zeros(n),
+        stack: Vec::new(),
     };
-    dfs(root, 0, &mut order, &mut forest, &mut parent);
-    let root_number = forest[root].best;
+    search.visit_from(g.root, 0);
+    // The root is numbered first.
+    let root_number = 0;
     // Orphans, in ascending node order, hang from the root.
     let mut is_orphan = BitVec::zeros(n);
     for v in 0..n {
-        if v == root || forest[v].best != UNSEEN {
+        if v == root || search.seen.get(v) {
             continue;
         }
         let mut slots = g.first_retainer[v] as usize..g.first_retainer[v + 1] as usize;
         if !slots.any(|slot| g.essential_slots.get(slot)) {
             is_orphan.set(v);
-            dfs(v, root_number, &mut order, &mut forest, &mut parent);
+            search.visit_from(v as u32, root_number);
         }
         if v % 65_536 == 0 && cancelled() {
             return None;
         }
     }
+    let Search { order, mut parent, seen, mut forest, .. } = search;
     let reached = order.len();
 
     // Semidominators, in reverse preorder, with the simple (path-compressing) eval. Each
@@ -193,6 +194,12 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
             // A retainer numbered before `w` is not linked yet and gives its own number; a
             // clique node gives UNSEEN, which never wins.
             s = s.min(eval(g.retainers[slot], &mut forest, &mut compress_stack));
+            // Nothing is below the root's number. Shared objects (a hidden class held by
+            // every object of its shape) have millions of retainers, and about half of all
+            // retainer evaluations came after that.
+            if s == root_number {
+                break;
+            }
         }
         if s != parent[w] {
             semi.push((w as u32, s));
@@ -278,8 +285,8 @@ fn eval(v: u32, forest: &mut [ForestEntry], stack: &mut Vec<u32>) -> u32 {
     forest[v as usize].best
 }
 
-/// How many of a newly reached node's children have their edge ranges fetched at once.
-const PREFETCH_CHILDREN: usize = 8;
+/// How far down its stack the depth-first search fetches a node's edges ahead of time.
+const WALK_AHEAD: usize = 4;
 /// How many nodes ahead the semidominator pass fetches a node's retainer range.
 const NODES_AHEAD: usize = 16;
 /// How many retainer slots ahead a retainer's forest entry is fetched.

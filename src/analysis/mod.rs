@@ -145,27 +145,16 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
         };
         dominators::immediate_dominators(&g, &|| progress.is_cancelled())
     };
-    // The other steps are independent of the dominators, and shorter. They run one after the
-    // other on the second thread, the one that needs the most scratch space (the size
-    // transfer) first, while the dominators still hold only their depth-first search arrays.
+    // The other steps are independent of the dominators. They run one after the other on the
+    // second thread: the sequential ones first, the class names (mostly parallel loops) last,
+    // so the first thread to finish its share helps with them rather than wait.
     let the_rest = || {
-        rayon::join(
-            || {
-                let self_sizes = sizes::transferred_self_sizes(graph, &kinds, &names, has_user_roots);
-                let statistics = statistics::compute(graph, &kinds, &names, &self_sizes);
-                (self_sizes, statistics)
-            },
-            || {
-                rayon::join(
-                    || names::class_names(&names, &kinds),
-                    || {
-                        parts
-                            .distances
-                            .then(|| distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new()))
-                    },
-                )
-            },
-        )
+        let distance =
+            parts.distances.then(|| distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new()));
+        let self_sizes = sizes::transferred_self_sizes(graph, &kinds, &names, has_user_roots);
+        let statistics = statistics::compute(graph, &kinds, &names, &self_sizes);
+        let classes = names::class_names(&names, &kinds);
+        ((self_sizes, statistics), (classes, distance))
     };
     let (dominator, ((self_sizes, statistics), (classes, distance))) = rayon::join(dominators, the_rest);
     drop((essential, essential_slots));
