@@ -2,15 +2,16 @@
 //! become interface definitions (`inferInterfaceDefinitions`), and which definition each plain
 //! object gets (`applyInterfaceDefinitions`).
 //!
-//! Both steps work on property names ranked once in JavaScript string order, so an object's
-//! properties are keyed, sorted and matched as integers instead of strings.
+//! Plain objects are read once: each distinct list of property names is kept once, with how
+//! many objects have it. Both steps then work on those lists (a few thousand where there are
+//! millions of objects), with property names ranked in JavaScript string order, so they are
+//! keyed, sorted and matched as integers instead of strings.
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::bits::SharedBits;
 use super::kinds::Kinds;
-use super::names::{ClassCodec, ClassId, InterfaceDefinition, NodeNames, format_property_name, js_cmp, js_len};
+use super::names::{ClassCodec, ClassId, InterfaceDefinition, format_property_name, js_cmp, js_len};
 use crate::graph::HeapGraph;
 
 /// The longest inferred interface name, in UTF-16 code units.
@@ -19,68 +20,137 @@ const MAX_INTERFACE_NAME_LENGTH: usize = 120;
 const MIN_OBJECT_COUNT_PER_INTERFACE: f64 = 2.0;
 /// ...and at least one in this many plain objects.
 const MIN_OBJECT_PROPORTION_PER_INTERFACE: f64 = 1000.0;
+/// Plain objects per parallel block when reading their property lists.
+const LIST_BLOCK: usize = 1 << 14;
 
-/// The plain objects (`object` nodes named `Object`), in node order.
-pub fn plain_objects(graph: &HeapGraph, kinds: &Kinds, names: &NodeNames<'_>) -> Vec<u32> {
-    (0..graph.node_count() as u32)
-        .into_par_iter()
-        .with_min_len(4096)
-        .filter(|&v| graph.node_type(v) == kinds.object && names.raw_name(v) == "Object")
-        .collect()
+/// The property lists of plain objects: the names of each object's property edges (string
+/// indexes, in edge order), each distinct list once.
+pub struct PropertyLists {
+    /// The distinct lists, in the order of the first object having each.
+    lists: Vec<Box<[u32]>>,
+    /// The first object (in node order) having each list.
+    first: Vec<u32>,
+    /// How many objects have each list.
+    count: Vec<usize>,
+    /// Each plain object's list (parallel to the plain objects).
+    list_of: Vec<u32>,
 }
 
-/// Property names in JavaScript string order: every snapshot string some plain object uses as
-/// a property name, the texts of extra definitions, and the empty string (what an
-/// out-of-range name index reads as). Equal texts share a rank, so comparing ranks is
-/// comparing texts with [`js_cmp`].
+/// The distinct lists of one block of objects, as [`PropertyLists`] keeps them.
+#[derive(Default)]
+struct BlockLists {
+    index: FxHashMap<Box<[u32]>, u32>,
+    lists: Vec<Box<[u32]>>,
+    first: Vec<u32>,
+    count: Vec<usize>,
+}
+
+impl BlockLists {
+    /// The number of `list` (added if new, with `v` as its first object), counted once more.
+    fn add(&mut self, list: &[u32], v: u32) -> u32 {
+        let i = match self.index.get(list) {
+            Some(&i) => i,
+            None => {
+                let i = self.lists.len() as u32;
+                self.index.insert(list.into(), i);
+                self.lists.push(list.into());
+                self.first.push(v);
+                self.count.push(0);
+                i
+            }
+        };
+        self.count[i as usize] += 1;
+        i
+    }
+}
+
+impl PropertyLists {
+    /// Reads the property lists of `plain` objects (in node order), in parallel blocks.
+    pub fn new(graph: &HeapGraph, kinds: &Kinds, plain: &[u32]) -> Self {
+        let mut list_of = vec![0u32; plain.len()];
+        let blocks: Vec<BlockLists> = list_of
+            .par_chunks_mut(LIST_BLOCK)
+            .zip(plain.par_chunks(LIST_BLOCK))
+            .map(|(ids, objects)| {
+                let mut block = BlockLists::default();
+                let mut names: Vec<u32> = Vec::new();
+                for (id, &v) in ids.iter_mut().zip(objects) {
+                    names.clear();
+                    names.extend(
+                        graph
+                            .edges_of(v)
+                            .filter(|&e| graph.edge_type(e) == kinds.e_property)
+                            .map(|e| graph.edge_name_or_index(e)),
+                    );
+                    *id = block.add(&names, v);
+                }
+                block
+            })
+            .collect();
+        // The blocks' lists merged in block (so node) order: a list's first object is the
+        // first block's.
+        let mut all = BlockLists::default();
+        let global_of_local: Vec<Vec<u32>> = blocks
+            .into_iter()
+            .map(|block| {
+                let mut first = block.first.into_iter();
+                block
+                    .lists
+                    .iter()
+                    .zip(block.count)
+                    .map(|(list, count)| {
+                        let i = all.add(list, first.next().unwrap_or(u32::MAX));
+                        all.count[i as usize] += count - 1;
+                        i
+                    })
+                    .collect()
+            })
+            .collect();
+        list_of.par_chunks_mut(LIST_BLOCK).zip(&global_of_local).for_each(|(ids, global)| {
+            for id in ids {
+                *id = global[*id as usize];
+            }
+        });
+        Self { lists: all.lists, first: all.first, count: all.count, list_of }
+    }
+}
+
+/// Property names in JavaScript string order: every name in a plain object's property list,
+/// the texts of extra definitions, and the empty string (what an out-of-range name index reads
+/// as). Equal texts share a rank, so comparing ranks is comparing texts with [`js_cmp`].
 pub struct PropertyRanks<'a> {
-    /// The rank of each snapshot string, or [`PropertyRanks::UNRANKED`] when no plain object
-    /// uses it as a property name.
-    of_string: Vec<u32>,
     /// The text of each rank, ascending.
     texts: Vec<&'a str>,
     /// The rank of `__proto__`, or `UNRANKED`.
     proto: u32,
+    /// The lists of [`PropertyLists`], as ranks.
+    lists: Vec<Box<[u32]>>,
 }
 
 impl<'a> PropertyRanks<'a> {
-    /// The rank of strings no plain object uses as a property name.
+    /// The rank of a text no plain object or definition has.
     const UNRANKED: u32 = u32::MAX;
 
-    /// Ranks the property names of `plain` objects and of `definitions`.
-    pub fn new(graph: &'a HeapGraph, kinds: &Kinds, plain: &[u32], definitions: &'a [InterfaceDefinition]) -> Self {
-        let strings = graph.strings.len();
-        let used = SharedBits::zeros(strings);
-        plain.par_iter().with_min_len(1024).for_each(|&v| {
-            for e in graph.edges_of(v) {
-                if graph.edge_type(e) == kinds.e_property {
-                    used.set(graph.edge_name_or_index(e) as usize);
-                }
-            }
-        });
-        let mut texts: Vec<&'a str> =
-            (0..strings).filter(|&i| used.get(i)).map(|i| graph.strings.get(i as u32)).collect();
+    /// Ranks the property names of `lists` and of `definitions`.
+    pub fn new(graph: &'a HeapGraph, lists: &PropertyLists, definitions: &'a [InterfaceDefinition]) -> Self {
+        let mut names: Vec<u32> = lists.lists.iter().flat_map(|list| list.iter().copied()).collect();
+        names.par_sort_unstable();
+        names.dedup();
+        let text_of = |name: u32| if (name as usize) < graph.strings.len() { graph.strings.get(name) } else { "" };
+        let mut texts: Vec<&'a str> = names.iter().map(|&name| text_of(name)).collect();
         texts.extend(definitions.iter().flat_map(|d| d.properties.iter().map(String::as_str)));
         texts.push("");
         texts.par_sort_unstable_by(|a, b| js_cmp(a, b));
         texts.dedup();
         let rank_of = |text: &str| texts.binary_search_by(|t| js_cmp(t, text)).map_or(Self::UNRANKED, |r| r as u32);
-        let of_string: Vec<u32> = (0..strings)
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|i| if used.get(i) { rank_of(graph.strings.get(i as u32)) } else { Self::UNRANKED })
+        let rank_of_name: FxHashMap<u32, u32> = names.iter().map(|&name| (name, rank_of(text_of(name)))).collect();
+        let lists = lists
+            .lists
+            .iter()
+            .map(|list| list.iter().map(|name| rank_of_name.get(name).copied().unwrap_or(Self::UNRANKED)).collect())
             .collect();
         let proto = rank_of("__proto__");
-        Self { of_string, texts, proto }
-    }
-
-    /// The rank of the property name with string index `name`.
-    fn of_name(&self, name: u32) -> u32 {
-        match self.of_string.get(name as usize) {
-            Some(&rank) => rank,
-            // Out of range: the empty string, which is always ranked.
-            None => self.of_text("").unwrap_or(Self::UNRANKED),
-        }
+        Self { texts, proto, lists }
     }
 
     /// The rank of a text, when ranked.
@@ -91,36 +161,27 @@ impl<'a> PropertyRanks<'a> {
 
 /// DevTools' `inferInterfaceDefinitions`: the property lists most plain objects start with,
 /// most popular first (ties in first-seen order, as DevTools' stable sort leaves them).
-pub fn infer(graph: &HeapGraph, kinds: &Kinds, plain: &[u32], ranks: &PropertyRanks<'_>) -> Vec<InterfaceDefinition> {
+pub fn infer(lists: &PropertyLists, ranks: &PropertyRanks<'_>, plain_count: usize) -> Vec<InterfaceDefinition> {
     let formatted_len: Vec<usize> = ranks.texts.par_iter().map(|t| js_len(&format_property_name(t))).collect();
-    // Candidates by property ranks, counted per thread with the first node that had each.
-    type Counts = FxHashMap<Box<[u32]>, (u32, usize)>;
-    let counts: Counts = plain
-        .par_iter()
-        .fold(
-            || (Counts::default(), Vec::new()),
-            |(mut counts, mut key): (Counts, Vec<u32>), &v| {
-                candidate(graph, kinds, ranks, &formatted_len, v, &mut key);
-                if !key.is_empty() {
-                    match counts.get_mut(key.as_slice()) {
-                        Some(entry) => entry.1 += 1,
-                        None => {
-                            counts.insert(key.as_slice().into(), (v, 1));
-                        }
-                    }
-                }
-                (counts, key)
-            },
-        )
-        .map(|(counts, _)| counts)
-        .reduce(Counts::default, |mut a, b| {
-            for (key, (first, count)) in b {
-                let entry = a.entry(key).or_insert((first, 0));
+    // Candidates by property ranks, with the first object that proposed each and how many did.
+    let mut counts: FxHashMap<Box<[u32]>, (u32, usize)> = FxHashMap::default();
+    let mut key = Vec::new();
+    for (i, list) in ranks.lists.iter().enumerate() {
+        candidate(ranks, &formatted_len, list, &mut key);
+        if key.is_empty() {
+            continue;
+        }
+        let (first, count) = (lists.first[i], lists.count[i]);
+        match counts.get_mut(key.as_slice()) {
+            Some(entry) => {
                 entry.0 = entry.0.min(first);
                 entry.1 += count;
             }
-            a
-        });
+            None => {
+                counts.insert(key.as_slice().into(), (first, count));
+            }
+        }
+    }
     // DevTools keys candidates by name; distinct property lists never print the same, but
     // merge by name anyway so the count is DevTools' whatever the texts.
     let mut by_name: FxHashMap<String, (u32, usize, Vec<String>)> = FxHashMap::default();
@@ -138,7 +199,7 @@ pub fn infer(graph: &HeapGraph, kinds: &Kinds, plain: &[u32], ranks: &PropertyRa
     let mut order: Vec<(String, u32, usize, Vec<String>)> =
         by_name.into_iter().map(|(name, (first, count, properties))| (name, first, count, properties)).collect();
     order.sort_by_key(|(_, first, count, _)| (std::cmp::Reverse(*count), *first));
-    let min_count = MIN_OBJECT_COUNT_PER_INTERFACE.max(plain.len() as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE);
+    let min_count = MIN_OBJECT_COUNT_PER_INTERFACE.max(plain_count as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE);
     order
         .into_iter()
         .take_while(|(_, _, count, _)| *count as f64 >= min_count)
@@ -146,23 +207,13 @@ pub fn infer(graph: &HeapGraph, kinds: &Kinds, plain: &[u32], ranks: &PropertyRa
         .collect()
 }
 
-/// The property ranks of the interface a plain object proposes (its first properties, up to
-/// a name of 120 characters, `__proto__` skipped), into `key`; empty when it has none.
-fn candidate(
-    graph: &HeapGraph,
-    kinds: &Kinds,
-    ranks: &PropertyRanks<'_>,
-    formatted_len: &[usize],
-    v: u32,
-    key: &mut Vec<u32>,
-) {
+/// The property ranks of the interface an object with property `list` (ranks, in edge order)
+/// proposes: its first properties, up to a name of 120 characters, `__proto__` skipped; empty
+/// when it has none.
+fn candidate(ranks: &PropertyRanks<'_>, formatted_len: &[usize], list: &[u32], key: &mut Vec<u32>) {
     key.clear();
     let mut name_len = 1usize;
-    for e in graph.edges_of(v) {
-        if graph.edge_type(e) != kinds.e_property {
-            continue;
-        }
-        let rank = ranks.of_name(graph.edge_name_or_index(e));
+    for &rank in list {
         if rank == ranks.proto || rank == PropertyRanks::UNRANKED {
             continue;
         }
@@ -215,13 +266,11 @@ struct MatchBuffers {
 
 /// Everything [`apply`] needs besides the definitions.
 pub struct ApplyTarget<'a> {
-    /// The graph.
-    pub graph: &'a HeapGraph,
-    /// Its type indexes.
-    pub kinds: &'a Kinds,
-    /// Its plain objects.
+    /// The plain objects.
     pub plain: &'a [u32],
-    /// Their property ranks (which include the definitions' properties).
+    /// Their property lists.
+    pub lists: &'a PropertyLists,
+    /// The lists' property ranks (which include the definitions' properties).
     pub ranks: &'a PropertyRanks<'a>,
 }
 
@@ -239,7 +288,7 @@ pub fn apply(
     if definitions.is_empty() {
         return;
     }
-    let ApplyTarget { graph, kinds, plain, ranks } = *target;
+    let ApplyTarget { plain, lists, ranks } = *target;
     let mut trie: Vec<TrieNode> = vec![TrieNode::default()];
     for (index, definition) in definitions.iter().enumerate() {
         // Every definition property is ranked (`PropertyRanks::new` took the definitions).
@@ -265,17 +314,14 @@ pub fn apply(
             trie[at].definition = Some((properties.len(), index));
         }
     }
-    let matches: Vec<(u32, Option<usize>)> = plain
+    // The definition each distinct property list matches.
+    let matches: Vec<Option<usize>> = ranks
+        .lists
         .par_iter()
-        .map_init(MatchBuffers::default, |buffers, &v| {
+        .map_init(MatchBuffers::default, |buffers, list| {
             let MatchBuffers { properties, states, kept, added } = buffers;
             properties.clear();
-            properties.extend(
-                graph
-                    .edges_of(v)
-                    .filter(|&e| graph.edge_type(e) == kinds.e_property)
-                    .map(|e| ranks.of_name(graph.edge_name_or_index(e))),
-            );
+            properties.extend_from_slice(list);
             properties.sort_unstable();
             states.clear();
             states.push(0);
@@ -302,12 +348,12 @@ pub fn apply(
                 }
                 std::mem::swap(states, kept);
             }
-            (v, best.map(|(_, index)| index))
+            best.map(|(_, index)| index)
         })
         .collect();
     let mut interface_ids: FxHashMap<usize, ClassId> = FxHashMap::default();
-    for (v, definition) in matches {
-        let Some(index) = definition else { continue };
+    for (&v, &list) in plain.iter().zip(&lists.list_of) {
+        let Some(index) = matches[list as usize] else { continue };
         let class = *interface_ids.entry(index).or_insert_with(|| {
             appended.push(definitions[index].name.clone());
             ClassId::Appended((appended.len() - 1) as u32)

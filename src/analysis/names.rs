@@ -4,6 +4,8 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use super::interfaces;
 use super::kinds::Kinds;
 use crate::graph::HeapGraph;
@@ -178,6 +180,9 @@ impl NodeNames<'_> {
     }
 }
 
+/// Nodes per parallel block when classing nodes.
+const CLASS_BLOCK: usize = 1 << 16;
+
 /// Computes every node's class, then infers and applies the interface definitions.
 pub fn class_names(names: &NodeNames<'_>, kinds: &Kinds) -> ClassNames {
     class_names_with(names, kinds, None)
@@ -211,46 +216,65 @@ pub fn class_names_with(
     for t in &graph.meta.node_types {
         by_type.push(intern(&format!("({t})"), &mut appended));
     }
-    let n = graph.node_count() as u32;
+    let n = graph.node_count();
     let codec = ClassCodec { strings: graph.strings.len() as u32, detached: names.new_names.len() as u32 };
-    let mut class_of: Vec<u32> = Vec::with_capacity(n as usize);
-    for v in 0..n {
-        let ty = graph.node_type(v);
-        let class = if ty == kinds.hidden {
-            hidden
-        } else if ty == kinds.object || ty == kinds.native {
-            let name = names.raw_name(v);
-            if let Some(rest) = name.strip_prefix('<') {
-                match rest.find(' ') {
-                    Some(space) => intern(&format!("{}>", &name[..space + 1]), &mut appended),
-                    None => intern(name, &mut appended),
-                }
-            } else if name.starts_with("Detached <") {
-                match name.get(10..).and_then(|tail| tail.find(' ')) {
-                    Some(space) => intern(&format!("{}>", &name[..10 + space]), &mut appended),
-                    None => intern(name, &mut appended),
-                }
-            } else {
-                names.raw_id(v)
+    let hidden = codec.pack(hidden);
+    let by_type: Vec<u32> = by_type.into_iter().map(|class| codec.pack(class)).collect();
+    let fixed = |class: ClassId| codec.pack(class);
+    let (code, function, regexp) = (fixed(code), fixed(function), fixed(regexp));
+    // In parallel blocks: each node's class, the plain objects (`object` nodes named
+    // `Object`), and the nodes whose class is a shortened element name, which is interned
+    // afterwards in node order (they are few).
+    let mut class_of: Vec<u32> = vec![0; n];
+    let blocks: Vec<(Vec<u32>, Vec<u32>)> = class_of
+        .par_chunks_mut(CLASS_BLOCK)
+        .enumerate()
+        .map(|(block, classes)| {
+            let (mut plain, mut elements) = (Vec::new(), Vec::new());
+            for (v, class) in (block as u32 * CLASS_BLOCK as u32..).zip(classes.iter_mut()) {
+                let ty = graph.node_type(v);
+                *class = if ty == kinds.hidden {
+                    hidden
+                } else if ty == kinds.object || ty == kinds.native {
+                    let name = names.raw_name(v);
+                    if name.starts_with('<') || name.starts_with("Detached <") {
+                        elements.push(v);
+                    } else if ty == kinds.object && name == "Object" {
+                        plain.push(v);
+                    }
+                    codec.pack(names.raw_id(v))
+                } else if ty == kinds.code {
+                    code
+                } else if ty == kinds.closure {
+                    function
+                } else if ty == kinds.regexp {
+                    regexp
+                } else {
+                    by_type.get(ty as usize).copied().unwrap_or(hidden)
+                };
             }
-        } else if ty == kinds.code {
-            code
-        } else if ty == kinds.closure {
-            function
-        } else if ty == kinds.regexp {
-            regexp
-        } else {
-            by_type.get(ty as usize).copied().unwrap_or(hidden)
-        };
-        class_of.push(codec.pack(class));
+            (plain, elements)
+        })
+        .collect();
+    let mut plain: Vec<u32> = Vec::with_capacity(blocks.iter().map(|(plain, _)| plain.len()).sum());
+    for (block_plain, elements) in blocks {
+        plain.extend(block_plain);
+        for v in elements {
+            let name = names.raw_name(v);
+            let short = match name.strip_prefix("Detached <") {
+                Some(tail) => tail.find(' ').map(|space| format!("{}>", &name[..10 + space])),
+                None => name[1..].find(' ').map(|space| format!("{}>", &name[..space + 1])),
+            };
+            class_of[v as usize] = codec.pack(intern(short.as_deref().unwrap_or(name), &mut appended));
+        }
     }
-    let plain = interfaces::plain_objects(graph, kinds, names);
-    let ranks = interfaces::PropertyRanks::new(graph, kinds, &plain, definitions.unwrap_or(&[]));
+    let lists = interfaces::PropertyLists::new(graph, kinds, &plain);
+    let ranks = interfaces::PropertyRanks::new(graph, &lists, definitions.unwrap_or(&[]));
     let interfaces = match definitions {
         Some(definitions) => definitions.to_vec(),
-        None => interfaces::infer(graph, kinds, &plain, &ranks),
+        None => interfaces::infer(&lists, &ranks, plain.len()),
     };
-    let target = interfaces::ApplyTarget { graph, kinds, plain: &plain, ranks: &ranks };
+    let target = interfaces::ApplyTarget { plain: &plain, lists: &lists, ranks: &ranks };
     interfaces::apply(&target, &interfaces, &mut class_of, codec, &mut appended);
     ClassNames { class_of, codec, appended, interfaces }
 }
