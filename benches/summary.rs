@@ -37,16 +37,14 @@ fn child(tool: &str, file: &Path) {
                 &heapscope::NoProgress,
             )
             .unwrap_or_else(|e| panic!("{e}"));
-            let analysis =
-                heapscope::analysis::analyze(&load.graph, &heapscope::NoProgress).unwrap_or_else(|e| panic!("{e}"));
             // As `heapscope summary` does: the rows count their objects without listing them.
-            let rows = heapscope::analysis::aggregates::aggregates_by(
+            let (_analysis, rows) = heapscope::analysis::analyze_with_summary(
                 &load.graph,
-                &analysis,
-                &analysis.classes,
-                None,
+                &heapscope::NoProgress,
+                heapscope::analysis::Parts::ALL,
                 heapscope::analysis::aggregates::RowObjects::Counted,
-            );
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
             let top = rows.iter().max_by_key(|r| r.retained_size).map(|r| r.name.clone()).unwrap_or_default();
             format!("{} nodes, {} classes, top class {top}", load.graph.node_count(), rows.len())
         }

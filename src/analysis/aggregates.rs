@@ -171,214 +171,274 @@ pub fn aggregates_by(
     filter: Option<&(dyn Fn(u32) -> bool + Sync)>,
     objects: RowObjects,
 ) -> Vec<ClassAggregate> {
-    let class_name = |v: u32| classes.text(graph, &analysis.dom.new_names, v);
-    let locations = locations_by_node(graph);
-    let passes = |v: u32| filter.is_none_or(|f| f(v));
-    let object = analysis.kinds.object;
-    // Each block of nodes is classed in parallel into rows of its own, in first-seen order;
-    // `key_index_of_node` first holds block-local row numbers.
-    // Filled in parallel: these are fresh pages, and faulting them in is most of the cost.
-    let mut key_index_of_node: Vec<u32> = Vec::with_capacity(graph.node_count());
-    key_index_of_node.par_extend(rayon::iter::repeat_n(u32::MAX, graph.node_count()));
-    let packed_count = classes.packed_count();
-    let blocks: Vec<Vec<LocalRow>> = key_index_of_node
-        .par_chunks_mut(ROW_BLOCK)
-        .enumerate()
-        .map_init(
-            // Per thread: the block-local row of each class (of rows without a location),
-            // reset after each block.
-            || vec![u32::MAX; packed_count],
-            |row_of_class, (block, local_index)| {
-                let start = (block * ROW_BLOCK) as u32;
-                // The block's nodes are visited in order, and so are their locations.
-                let mut next_location = locations.partition_point(|&(node, _)| node < start);
-                let mut rows: Vec<LocalRow> = Vec::new();
-                let mut row_of_located: FxHashMap<RowKey, u32> = FxHashMap::default();
-                for (offset, slot) in local_index.iter_mut().enumerate() {
-                    let v = start + offset as u32;
-                    let self_size = analysis.self_sizes.get(v as usize);
-                    if self_size == 0 || !passes(v) {
-                        continue;
-                    }
-                    let class = classes.packed_class(v);
-                    while locations.get(next_location).is_some_and(|&(node, _)| node < v) {
-                        next_location += 1;
-                    }
-                    let located = locations
-                        .get(next_location)
-                        .filter(|&&(node, _)| node == v && graph.node_type(v) == object)
-                        .map(|(_, location)| location);
-                    // Without distances (an analysis for a comparison), the column is 0.
-                    let distance = analysis.distance.get(v as usize).copied().unwrap_or(0);
-                    let mut new_row = |key: RowKey| {
-                        rows.push(LocalRow { key, count: 0, self_size: 0, distance, first: v });
-                        (rows.len() - 1) as u32
-                    };
-                    let i = match located {
-                        Some(&(script_id, line, column)) => *row_of_located
-                            .entry(RowKey::Located(script_id, line, column, class))
-                            .or_insert_with_key(|&key| new_row(key)),
-                        None => {
-                            let row = &mut row_of_class[class as usize];
-                            if *row == u32::MAX {
-                                *row = new_row(RowKey::Class(class));
+    let sources = RowSources {
+        graph,
+        self_sizes: &analysis.self_sizes,
+        distance: &analysis.distance,
+        classes,
+        new_names: &analysis.dom.new_names,
+        object_type: analysis.kinds.object,
+    };
+    ClassRows::classify(&sources, filter, objects).finish(graph, &analysis.dominator_children, &analysis.retained)
+}
+
+/// What classing nodes into Summary rows reads: everything but the dominator tree.
+pub struct RowSources<'a> {
+    /// The graph.
+    pub graph: &'a HeapGraph,
+    /// Shallow sizes after the transfer.
+    pub self_sizes: &'a crate::graph::SizeColumn,
+    /// Distances (empty without them: the rows' distances are then 0).
+    pub distance: &'a [i32],
+    /// Each node's class.
+    pub classes: &'a ClassNames,
+    /// The DOM-state renames (`DomState::new_names`).
+    pub new_names: &'a [String],
+    /// The `object` node type.
+    pub object_type: u8,
+}
+
+/// Summary rows before their retained sizes: every node with a shallow size classed into its
+/// row, and each row's count, shallow size and distance. The first half of
+/// [`aggregates_by`], which needs no dominator tree and so can run beside the dominators.
+pub struct ClassRows {
+    rows: Vec<ClassAggregate>,
+    /// Each node's row, or `u32::MAX` for nodes not counted.
+    row_of_node: Vec<u32>,
+}
+
+impl ClassRows {
+    /// Classes the nodes `filter` keeps (all when `None`) into rows, in first-seen order.
+    pub fn classify(
+        sources: &RowSources<'_>,
+        filter: Option<&(dyn Fn(u32) -> bool + Sync)>,
+        objects: RowObjects,
+    ) -> Self {
+        let RowSources { graph, self_sizes, distance, classes, new_names, object_type } = *sources;
+        let class_name = |v: u32| classes.text(graph, new_names, v);
+        let locations = locations_by_node(graph);
+        let passes = |v: u32| filter.is_none_or(|f| f(v));
+        let object = object_type;
+        // Each block of nodes is classed in parallel into rows of its own, in first-seen order;
+        // `key_index_of_node` first holds block-local row numbers.
+        // Filled in parallel: these are fresh pages, and faulting them in is most of the cost.
+        let mut key_index_of_node: Vec<u32> = Vec::with_capacity(graph.node_count());
+        key_index_of_node.par_extend(rayon::iter::repeat_n(u32::MAX, graph.node_count()));
+        let packed_count = classes.packed_count();
+        let blocks: Vec<Vec<LocalRow>> = key_index_of_node
+            .par_chunks_mut(ROW_BLOCK)
+            .enumerate()
+            .map_init(
+                // Per thread: the block-local row of each class (of rows without a location),
+                // reset after each block.
+                || vec![u32::MAX; packed_count],
+                |row_of_class, (block, local_index)| {
+                    let start = (block * ROW_BLOCK) as u32;
+                    // The block's nodes are visited in order, and so are their locations.
+                    let mut next_location = locations.partition_point(|&(node, _)| node < start);
+                    let mut rows: Vec<LocalRow> = Vec::new();
+                    let mut row_of_located: FxHashMap<RowKey, u32> = FxHashMap::default();
+                    for (offset, slot) in local_index.iter_mut().enumerate() {
+                        let v = start + offset as u32;
+                        let self_size = self_sizes.get(v as usize);
+                        if self_size == 0 || !passes(v) {
+                            continue;
+                        }
+                        let class = classes.packed_class(v);
+                        while locations.get(next_location).is_some_and(|&(node, _)| node < v) {
+                            next_location += 1;
+                        }
+                        let located = locations
+                            .get(next_location)
+                            .filter(|&&(node, _)| node == v && graph.node_type(v) == object)
+                            .map(|(_, location)| location);
+                        // Without distances (a comparison does without them), the column is 0.
+                        let distance = distance.get(v as usize).copied().unwrap_or(0);
+                        let mut new_row = |key: RowKey| {
+                            rows.push(LocalRow { key, count: 0, self_size: 0, distance, first: v });
+                            (rows.len() - 1) as u32
+                        };
+                        let i = match located {
+                            Some(&(script_id, line, column)) => *row_of_located
+                                .entry(RowKey::Located(script_id, line, column, class))
+                                .or_insert_with_key(|&key| new_row(key)),
+                            None => {
+                                let row = &mut row_of_class[class as usize];
+                                if *row == u32::MAX {
+                                    *row = new_row(RowKey::Class(class));
+                                }
+                                *row
                             }
-                            *row
-                        }
-                    };
-                    let row = &mut rows[i as usize];
-                    row.count += 1;
-                    row.self_size += self_size;
-                    row.distance = row.distance.min(distance);
-                    *slot = i;
-                }
-                for row in &rows {
-                    if let RowKey::Class(class) = row.key {
-                        row_of_class[class as usize] = u32::MAX;
+                        };
+                        let row = &mut rows[i as usize];
+                        row.count += 1;
+                        row.self_size += self_size;
+                        row.distance = row.distance.min(distance);
+                        *slot = i;
                     }
-                }
-                rows
-            },
-        )
-        .collect();
-    // Merge the blocks in node order, so rows keep their first-seen order. Located rows are
-    // keyed by class *text*, as DevTools keys them, so a new (location, class) pair is first
-    // looked up by text.
-    let mut row_of_class: Vec<u32> = vec![u32::MAX; classes.packed_count()];
-    let mut located_by_id: FxHashMap<(u32, u32, u32, u32), usize> = FxHashMap::default();
-    let mut located: FxHashMap<LocatedKey, usize> = FxHashMap::default();
-    let mut rows: Vec<ClassAggregate> = Vec::new();
-    // Per block, each local row's global row, and where the block's objects of that row go in
-    // the row's object list.
-    let mut global_of_local: Vec<Vec<u32>> = Vec::with_capacity(blocks.len());
-    let mut start_of_local: Vec<Vec<u32>> = Vec::with_capacity(blocks.len());
-    for block in blocks {
-        let mut mapping = Vec::with_capacity(block.len());
-        let mut starts = Vec::with_capacity(block.len());
-        for local in block {
-            let first = local.first;
-            let existing = match local.key {
-                RowKey::Class(class) => {
-                    let row = row_of_class[class as usize];
-                    (row != u32::MAX).then_some(row as usize)
-                }
-                RowKey::Located(script_id, line, column, class) => {
-                    match located_by_id.get(&(script_id, line, column, class)) {
-                        Some(&row) => Some(row),
-                        None => {
-                            let name = class_name(first).to_string();
-                            let row = located.get(&(script_id, line, column, name)).copied();
-                            if let Some(row) = row {
-                                located_by_id.insert((script_id, line, column, class), row);
+                    for row in &rows {
+                        if let RowKey::Class(class) = row.key {
+                            row_of_class[class as usize] = u32::MAX;
+                        }
+                    }
+                    rows
+                },
+            )
+            .collect();
+        // Merge the blocks in node order, so rows keep their first-seen order. Located rows are
+        // keyed by class *text*, as DevTools keys them, so a new (location, class) pair is first
+        // looked up by text.
+        let mut row_of_class: Vec<u32> = vec![u32::MAX; classes.packed_count()];
+        let mut located_by_id: FxHashMap<(u32, u32, u32, u32), usize> = FxHashMap::default();
+        let mut located: FxHashMap<LocatedKey, usize> = FxHashMap::default();
+        let mut rows: Vec<ClassAggregate> = Vec::new();
+        // Per block, each local row's global row, and where the block's objects of that row go in
+        // the row's object list.
+        let mut global_of_local: Vec<Vec<u32>> = Vec::with_capacity(blocks.len());
+        let mut start_of_local: Vec<Vec<u32>> = Vec::with_capacity(blocks.len());
+        for block in blocks {
+            let mut mapping = Vec::with_capacity(block.len());
+            let mut starts = Vec::with_capacity(block.len());
+            for local in block {
+                let first = local.first;
+                let existing = match local.key {
+                    RowKey::Class(class) => {
+                        let row = row_of_class[class as usize];
+                        (row != u32::MAX).then_some(row as usize)
+                    }
+                    RowKey::Located(script_id, line, column, class) => {
+                        match located_by_id.get(&(script_id, line, column, class)) {
+                            Some(&row) => Some(row),
+                            None => {
+                                let name = class_name(first).to_string();
+                                let row = located.get(&(script_id, line, column, name)).copied();
+                                if let Some(row) = row {
+                                    located_by_id.insert((script_id, line, column, class), row);
+                                }
+                                row
                             }
-                            row
                         }
                     }
-                }
-            };
-            let i = match existing {
-                Some(i) => {
-                    let row = &mut rows[i];
-                    starts.push(row.count as u32);
-                    row.count += local.count;
-                    row.self_size += local.self_size;
-                    row.distance = row.distance.min(local.distance);
-                    i
-                }
-                None => {
-                    let name = class_name(first).to_string();
-                    let i = rows.len();
-                    let public = match local.key {
-                        RowKey::Class(class) => {
-                            row_of_class[class as usize] = i as u32;
-                            format!(",{name}")
-                        }
-                        RowKey::Located(script_id, line, column, class) => {
-                            located.insert((script_id, line, column, name.clone()), i);
-                            located_by_id.insert((script_id, line, column, class), i);
-                            format!("{script_id},{line},{column},{name}")
-                        }
-                    };
-                    rows.push(ClassAggregate {
-                        name,
-                        key: public,
-                        count: local.count,
-                        self_size: local.self_size,
-                        retained_size: 0,
-                        distance: local.distance,
-                        nodes: Vec::new(),
-                    });
-                    starts.push(0);
-                    i
-                }
-            };
-            mapping.push(i as u32);
-        }
-        global_of_local.push(mapping);
-        start_of_local.push(starts);
-    }
-    // Each row's objects, in node order: every block writes its objects of a row at that
-    // row's place for the block, while its row numbers become global ones.
-    if objects == RowObjects::Listed {
-        for row in rows.iter_mut() {
-            row.nodes = Vec::with_capacity(row.count as usize);
-        }
-    }
-    let lists: Vec<SharedSlots<u32>> = rows.iter_mut().map(|row| SharedSlots(row.nodes.as_mut_ptr())).collect();
-    key_index_of_node
-        .par_chunks_mut(ROW_BLOCK)
-        .zip(global_of_local.par_iter().zip(start_of_local))
-        .enumerate()
-        .for_each(|(block, (chunk, (mapping, mut cursors)))| {
-            for (offset, slot) in chunk.iter_mut().enumerate().filter(|(_, slot)| **slot != u32::MAX) {
-                let local = *slot as usize;
-                let row = mapping[local];
-                if objects == RowObjects::Listed {
-                    // SAFETY: the block's objects of this row go to their own range of the
-                    // row's list (after the earlier blocks' objects of the row), within the
-                    // list's capacity, the row's count.
-                    unsafe { lists[row as usize].write(cursors[local] as usize, (block * ROW_BLOCK + offset) as u32) };
-                    cursors[local] += 1;
-                }
-                *slot = row;
+                };
+                let i = match existing {
+                    Some(i) => {
+                        let row = &mut rows[i];
+                        starts.push(row.count as u32);
+                        row.count += local.count;
+                        row.self_size += local.self_size;
+                        row.distance = row.distance.min(local.distance);
+                        i
+                    }
+                    None => {
+                        let name = class_name(first).to_string();
+                        let i = rows.len();
+                        let public = match local.key {
+                            RowKey::Class(class) => {
+                                row_of_class[class as usize] = i as u32;
+                                format!(",{name}")
+                            }
+                            RowKey::Located(script_id, line, column, class) => {
+                                located.insert((script_id, line, column, name.clone()), i);
+                                located_by_id.insert((script_id, line, column, class), i);
+                                format!("{script_id},{line},{column},{name}")
+                            }
+                        };
+                        rows.push(ClassAggregate {
+                            name,
+                            key: public,
+                            count: local.count,
+                            self_size: local.self_size,
+                            retained_size: 0,
+                            distance: local.distance,
+                            nodes: Vec::new(),
+                        });
+                        starts.push(0);
+                        i
+                    }
+                };
+                mapping.push(i as u32);
             }
-        });
-    drop(lists);
-    if objects == RowObjects::Listed {
-        for row in rows.iter_mut() {
-            // SAFETY: every object of the row was written above, and the row counted them.
-            unsafe { row.nodes.set_len(row.count as usize) };
+            global_of_local.push(mapping);
+            start_of_local.push(starts);
         }
+        // Each row's objects, in node order: every block writes its objects of a row at that
+        // row's place for the block, while its row numbers become global ones.
+        if objects == RowObjects::Listed {
+            for row in rows.iter_mut() {
+                row.nodes = Vec::with_capacity(row.count as usize);
+            }
+        }
+        let lists: Vec<SharedSlots<u32>> = rows.iter_mut().map(|row| SharedSlots(row.nodes.as_mut_ptr())).collect();
+        key_index_of_node
+            .par_chunks_mut(ROW_BLOCK)
+            .zip(global_of_local.par_iter().zip(start_of_local))
+            .enumerate()
+            .for_each(|(block, (chunk, (mapping, mut cursors)))| {
+                for (offset, slot) in chunk.iter_mut().enumerate().filter(|(_, slot)| **slot != u32::MAX) {
+                    let local = *slot as usize;
+                    let row = mapping[local];
+                    if objects == RowObjects::Listed {
+                        // SAFETY: the block's objects of this row go to their own range of the
+                        // row's list (after the earlier blocks' objects of the row), within the
+                        // list's capacity, the row's count.
+                        unsafe {
+                            lists[row as usize].write(cursors[local] as usize, (block * ROW_BLOCK + offset) as u32)
+                        };
+                        cursors[local] += 1;
+                    }
+                    *slot = row;
+                }
+            });
+        drop(lists);
+        if objects == RowObjects::Listed {
+            for row in rows.iter_mut() {
+                // SAFETY: every object of the row was written above, and the row counted them.
+                unsafe { row.nodes.set_len(row.count as usize) };
+            }
+        }
+        Self { rows, row_of_node: key_index_of_node }
     }
-    // Retained sizes: walk the dominator tree; a class is "open" inside the subtree of its
-    // outermost counted object, and objects of an open class are not counted again.
-    let root = graph.root();
-    let walk = ClassWalk {
-        children: &analysis.dominator_children,
-        row_of: &key_index_of_node,
-        retained: &analysis.retained,
-        row_count: rows.len(),
-        big: analysis.retained.get(root as usize) / SPLIT_FRACTION,
-    };
-    let sums = if key_index_of_node[root as usize] != u32::MAX {
-        // A counted root retains everything; nothing below it counts for its own class.
-        let mut sums = vec![0u64; walk.row_count];
-        walk.visit(root, &mut vec![false; walk.row_count], &mut sums);
-        sums
-    } else {
-        walk.split(root, vec![false; walk.row_count], 0)
-    };
-    for (row, sum) in rows.iter_mut().zip(sums) {
-        row.retained_size = sum;
+
+    /// The rows with their retained sizes, from the dominator tree (`children`) and the
+    /// retained sizes, with DevTools' public-key collision rule applied (of two rows whose
+    /// keys print the same, the one first seen later in node order is kept).
+    pub fn finish(
+        self,
+        graph: &HeapGraph,
+        children: &super::tree::DominatorChildren,
+        retained: &crate::graph::SizeColumn,
+    ) -> Vec<ClassAggregate> {
+        // Retained sizes: walk the dominator tree; a class is "open" inside the subtree of its
+        // outermost counted object, and objects of an open class are not counted again.
+        let Self { mut rows, row_of_node: key_index_of_node } = self;
+        let root = graph.root();
+        let walk = ClassWalk {
+            children,
+            row_of: &key_index_of_node,
+            retained,
+            row_count: rows.len(),
+            big: retained.get(root as usize) / SPLIT_FRACTION,
+        };
+        let sums = if key_index_of_node[root as usize] != u32::MAX {
+            // A counted root retains everything; nothing below it counts for its own class.
+            let mut sums = vec![0u64; walk.row_count];
+            walk.visit(root, &mut vec![false; walk.row_count], &mut sums);
+            sums
+        } else {
+            walk.split(root, vec![false; walk.row_count], 0)
+        };
+        for (row, sum) in rows.iter_mut().zip(sums) {
+            row.retained_size = sum;
+        }
+        // Public-key collisions: later first-seen rows replace earlier ones.
+        let mut by_public: HashMap<String, usize> = HashMap::new();
+        for (i, row) in rows.iter().enumerate() {
+            by_public.insert(row.key.clone(), i);
+        }
+        let mut keep = vec![false; rows.len()];
+        for &i in by_public.values() {
+            keep[i] = true;
+        }
+        rows.into_iter().zip(keep).filter(|(_, k)| *k).map(|(r, _)| r).collect()
     }
-    // Public-key collisions: later first-seen rows replace earlier ones.
-    let mut by_public: HashMap<String, usize> = HashMap::new();
-    for (i, row) in rows.iter().enumerate() {
-        by_public.insert(row.key.clone(), i);
-    }
-    let mut keep = vec![false; rows.len()];
-    for &i in by_public.values() {
-        keep[i] = true;
-    }
-    rows.into_iter().zip(keep).filter(|(_, k)| *k).map(|(r, _)| r).collect()
 }

@@ -118,6 +118,29 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
 
 /// Runs the analysis with only the optional `parts` asked for.
 pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -> Result<Analysis, ErrorKind> {
+    analyze_inner(graph, progress, parts, None).map(|(analysis, _)| analysis)
+}
+
+/// Runs the analysis and computes the Summary rows of every node (as
+/// [`aggregates::aggregates`] does, with the rows' `objects` as asked), classing the nodes
+/// into rows beside the dominators.
+pub fn analyze_with_summary(
+    graph: &HeapGraph,
+    progress: &dyn Progress,
+    parts: Parts,
+    objects: aggregates::RowObjects,
+) -> Result<(Analysis, Vec<aggregates::ClassAggregate>), ErrorKind> {
+    let (analysis, rows) = analyze_inner(graph, progress, parts, Some(objects))?;
+    Ok((analysis, rows.unwrap_or_default()))
+}
+
+/// The analysis, and the Summary rows when `summary` says how their objects are kept.
+fn analyze_inner(
+    graph: &HeapGraph,
+    progress: &dyn Progress,
+    parts: Parts,
+    summary: Option<aggregates::RowObjects>,
+) -> Result<(Analysis, Option<Vec<aggregates::ClassAggregate>>), ErrorKind> {
     let kinds = Kinds::new(&graph.meta);
     progress.phase(Phase::Analysis("flags"), 1);
     let dom = dom::propagate(graph, &kinds);
@@ -146,17 +169,28 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
         dominators::immediate_dominators(&g, &|| progress.is_cancelled())
     };
     // The other steps are independent of the dominators. They run one after the other on the
-    // second thread: the sequential ones first, the class names (mostly parallel loops) last,
-    // so the first thread to finish its share helps with them rather than wait.
+    // second thread: the sequential ones first, the class names and rows (mostly parallel
+    // loops) last, so the first thread to finish its share helps with them rather than wait.
     let the_rest = || {
         let distance =
             parts.distances.then(|| distances::distances(graph, &kinds, &names, &weak_maps, &HashSet::new()));
         let self_sizes = sizes::transferred_self_sizes(graph, &kinds, &names, has_user_roots);
         let statistics = statistics::compute(graph, &kinds, &names, &self_sizes);
         let classes = names::class_names(&names, &kinds);
-        ((self_sizes, statistics), (classes, distance))
+        let rows = summary.map(|objects| {
+            let sources = aggregates::RowSources {
+                graph,
+                self_sizes: &self_sizes,
+                distance: distance.as_deref().unwrap_or_default(),
+                classes: &classes,
+                new_names: &dom.new_names,
+                object_type: kinds.object,
+            };
+            aggregates::ClassRows::classify(&sources, None, objects)
+        });
+        (self_sizes, statistics, classes, distance, rows)
     };
-    let (dominator, ((self_sizes, statistics), (classes, distance))) = rayon::join(dominators, the_rest);
+    let (dominator, (self_sizes, statistics, classes, distance, rows)) = rayon::join(dominators, the_rest);
     drop((essential, essential_slots));
     let dominators::Dominators { idom: dominator, preorder, spare } = dominator.ok_or(ErrorKind::Cancelled)?;
     check(progress)?;
@@ -168,7 +202,11 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
         || DominatorChildren::new(&dominator, graph.root()),
     );
     debug_assert_eq!(statistics.total, retained.get(graph.root() as usize) + graph.meta.extra_native_bytes);
-    Ok(Analysis {
+    let rows = rows.map(|rows| {
+        progress.phase(Phase::Analysis("class summary"), 1);
+        rows.finish(graph, &dominator_children, &retained)
+    });
+    let analysis = Analysis {
         kinds,
         dom,
         page_objects,
@@ -180,7 +218,8 @@ pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -
         distance: distance.unwrap_or_default(),
         classes,
         statistics,
-    })
+    };
+    Ok((analysis, rows))
 }
 
 /// DevTools' queriable objects (spec §2.3): everything reachable from the root's

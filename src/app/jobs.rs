@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
-use crate::analysis::aggregates::{ClassAggregate, aggregates};
-use crate::analysis::{Analysis, analyze};
+use crate::analysis::aggregates::{ClassAggregate, RowObjects};
+use crate::analysis::{Analysis, Parts, analyze_with_summary};
 use crate::graph::HeapGraph;
 use crate::progress::{Phase, Progress as _, SharedProgress};
 use crate::snapshot::{LoadOptions, load_v8_bytes, load_v8_file};
@@ -197,9 +197,8 @@ pub fn load(source: Source, progress: &SharedProgress, memory_check: bool) -> Re
     let name = source.display_name();
     let (graph, mut phases) = result.map_err(|e| e.to_string())?;
     let timer = crate::progress::PhaseTimer::new(progress);
-    let analysis = analyze(&graph, &timer).map_err(|kind| crate::Error::new(&name, kind).to_string())?;
-    timer.phase(Phase::Analysis("class summary"), 1);
-    let summary = aggregates(&graph, &analysis, None);
+    let (analysis, summary) = analyze_with_summary(&graph, &timer, Parts::ALL, RowObjects::Listed)
+        .map_err(|kind| crate::Error::new(&name, kind).to_string())?;
     phases.extend(timer.finish());
     Ok(Loaded {
         source,

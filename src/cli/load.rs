@@ -4,7 +4,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::TerminalProgress;
-use crate::analysis::{Analysis, Parts, analyze_parts};
+use crate::analysis::aggregates::{ClassAggregate, RowObjects};
+use crate::analysis::{Analysis, Parts, analyze_with_summary};
 use crate::graph::HeapGraph;
 use crate::progress::{NoProgress, Phase, PhaseTimer, Progress};
 use crate::snapshot::{LoadOptions, V8Load, load_v8_file};
@@ -15,6 +16,8 @@ pub struct Analyzed {
     pub graph: HeapGraph,
     /// The analysis.
     pub analysis: Analysis,
+    /// The Summary rows, when they were asked for.
+    pub summary: Option<Vec<ClassAggregate>>,
     /// Time of each load and analysis phase.
     pub phases: Vec<(Phase, Duration)>,
     /// Total wall time.
@@ -23,10 +26,33 @@ pub struct Analyzed {
 
 /// Loads and analyzes `path`, showing progress on a terminal.
 pub fn load_and_analyze(path: &Path) -> anyhow::Result<Analyzed> {
+    load_and_analyze_all(path, None)
+}
+
+/// Loads and analyzes `path` and computes its Summary rows (with their objects kept as
+/// `objects` says; see [`Analyzed::summary`]), showing progress on a terminal.
+pub fn load_and_summarize(path: &Path, objects: RowObjects) -> anyhow::Result<Analyzed> {
+    load_and_analyze_all(path, Some(objects))
+}
+
+fn load_and_analyze_all(path: &Path, summary: Option<RowObjects>) -> anyhow::Result<Analyzed> {
     let bar = TerminalProgress::new();
-    let result = load_and_analyze_with(path, &bar, Parts::ALL, &|_| ()).map(|(analyzed, ())| analyzed);
+    let work = Work { parts: Parts::ALL, summary };
+    let result = load_and_analyze_with(path, &bar, work, &|_| ()).map(|(analyzed, ())| analyzed);
     bar.finish();
     Ok(result?)
+}
+
+/// What an analysis computes.
+#[derive(Clone, Copy)]
+struct Work {
+    parts: Parts,
+    summary: Option<RowObjects>,
+}
+
+impl Work {
+    /// A comparison's: no distances, no Summary rows.
+    const FOR_COMPARISON: Work = Work { parts: Parts::FOR_COMPARISON, summary: None };
 }
 
 /// Loads and analyzes two snapshots for a comparison: class rows and retained sizes, without
@@ -57,8 +83,8 @@ pub fn load_and_analyze_pair<T: Send>(
         }
     };
     let (large_result, small_result) = rayon::join(
-        || analyze_loaded(large, large_load, &bar, started, Parts::FOR_COMPARISON, &beside),
-        || load_and_analyze_with(small, &NoProgress, Parts::FOR_COMPARISON, &beside),
+        || analyze_loaded(large, large_load, &bar, started, Work::FOR_COMPARISON, &beside),
+        || load_and_analyze_with(small, &NoProgress, Work::FOR_COMPARISON, &beside),
     );
     bar.finish();
     let (first_result, second_result) =
@@ -83,12 +109,12 @@ fn both<T: Send>(
 fn load_and_analyze_with<T: Send>(
     path: &Path,
     progress: &dyn Progress,
-    parts: Parts,
+    work: Work,
     beside: &(dyn Fn(&HeapGraph) -> T + Sync),
 ) -> Result<(Analyzed, T), crate::Error> {
     let started = Instant::now();
     let load = load_v8_file(path, LoadOptions::default(), progress)?;
-    analyze_loaded(path, load, progress, started, parts, beside)
+    analyze_loaded(path, load, progress, started, work, beside)
 }
 
 /// The analysis half of [`load_and_analyze_with`]; `started` is when the load started.
@@ -97,15 +123,21 @@ fn analyze_loaded<T: Send>(
     load: V8Load,
     progress: &dyn Progress,
     started: Instant,
-    parts: Parts,
+    work: Work,
     beside: &(dyn Fn(&HeapGraph) -> T + Sync),
 ) -> Result<(Analyzed, T), crate::Error> {
     let timer = PhaseTimer::new(progress);
-    let (analysis, extra) = rayon::join(|| analyze_parts(&load.graph, &timer, parts), || beside(&load.graph));
-    let analysis = analysis.map_err(|kind| crate::Error::new(path, kind))?;
+    let analyze = || match work.summary {
+        Some(objects) => {
+            analyze_with_summary(&load.graph, &timer, work.parts, objects).map(|(a, rows)| (a, Some(rows)))
+        }
+        None => crate::analysis::analyze_parts(&load.graph, &timer, work.parts).map(|a| (a, None)),
+    };
+    let (analysis, extra) = rayon::join(analyze, || beside(&load.graph));
+    let (analysis, summary) = analysis.map_err(|kind| crate::Error::new(path, kind))?;
     let mut phases = load.phases;
     phases.extend(timer.finish());
-    Ok((Analyzed { graph: load.graph, analysis, phases, took: started.elapsed() }, extra))
+    Ok((Analyzed { graph: load.graph, analysis, summary, phases, took: started.elapsed() }, extra))
 }
 
 /// Phase timings as a JSON object of milliseconds.

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 use serde_json::json;
 
-use super::load::{load_and_analyze, phases_json};
-use crate::analysis::aggregates::{ClassAggregate, RowObjects, aggregates_by};
+use super::load::{load_and_summarize, phases_json};
+use crate::analysis::aggregates::{ClassAggregate, RowObjects};
 use crate::export::tables::{SummaryRow, csv};
 use crate::export::write_atomically;
 use crate::format::{distance_text, human_size};
@@ -58,12 +58,10 @@ pub fn sort_rows(rows: &mut [ClassAggregate], sort: SortKey) {
 /// Runs `summary`.
 pub fn run(path: &Path, options: &SummaryOptions<'_>) -> anyhow::Result<ExitCode> {
     let filter = options.filter.map(regex::Regex::new).transpose()?;
-    let mut analyzed = load_and_analyze(path)?;
-    let started = std::time::Instant::now();
     // The table is all this prints: the rows need not list their objects.
+    let mut analyzed = load_and_summarize(path, RowObjects::Counted)?;
+    let mut rows = analyzed.summary.take().unwrap_or_default();
     let (graph, analysis) = (&analyzed.graph, &analyzed.analysis);
-    let mut rows = aggregates_by(graph, analysis, &analysis.classes, None, RowObjects::Counted);
-    analyzed.phases.push((crate::progress::Phase::Analysis("class summary"), started.elapsed()));
     let total = analysis.total_size(graph).max(1);
     if let Some(filter) = &filter {
         rows.retain(|r| filter.is_match(&r.name));

@@ -4,7 +4,7 @@
 use std::io::{BufRead as _, BufReader};
 
 use heapscope::analysis::aggregates::{ClassAggregate, RowObjects, aggregates, aggregates_by};
-use heapscope::analysis::{Analysis, Parts, analyze, analyze_parts, queriable_nodes};
+use heapscope::analysis::{Analysis, Parts, analyze, analyze_parts, analyze_with_summary, queriable_nodes};
 use heapscope::snapshot::{LoadOptions, load_v8_file};
 use heapscope::{HeapGraph, NoProgress};
 
@@ -319,4 +319,18 @@ fn summary_rows_list_every_sized_object_once_or_only_count_them() {
     let without_objects: Vec<ClassAggregate> =
         listed.into_iter().map(|row| ClassAggregate { nodes: Vec::new(), ..row }).collect();
     assert_eq!(counted, without_objects);
+}
+
+#[test]
+fn summary_rows_classed_beside_the_dominators_equal_the_rows_classed_after() {
+    for name in
+        ["map-cache.final.heapsnapshot.gz", "emitter-listeners.final.heapsnapshot.gz", "weakmap.heapsnapshot.gz"]
+    {
+        let graph = crate::common::load_file(&sample(name)).unwrap_or_else(|e| panic!("{e}")).graph;
+        for objects in [RowObjects::Listed, RowObjects::Counted] {
+            let (analysis, rows) = analyze_with_summary(&graph, &NoProgress, Parts::ALL, objects).expect("analysis");
+            assert!(rows.len() > 10, "{name}: {} rows", rows.len());
+            assert_eq!(rows, aggregates_by(&graph, &analysis, &analysis.classes, None, objects), "{name}");
+        }
+    }
 }
