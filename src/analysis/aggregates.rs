@@ -15,8 +15,41 @@ use crate::graph::group::SharedSlots;
 /// script id, line, column and class name, as DevTools keys it.
 type LocatedKey = (u32, u32, u32, String);
 
-/// Nodes per parallel block when classing nodes into rows.
-const ROW_BLOCK: usize = 1 << 16;
+/// Nodes per parallel block when classing nodes into rows: fewer than `u16::MAX`, so a
+/// block-local row number fits a [`NarrowRow`].
+const ROW_BLOCK: usize = 1 << 15;
+
+/// A row number in a column of one per node, with a value for "no row".
+trait RowNumber: Copy + PartialEq + Send + Sync {
+    /// No row (the node is not counted).
+    const NONE: Self;
+    /// The row number as an index.
+    fn index(self) -> usize;
+}
+
+/// A row number of a Summary with fewer than `u16::MAX` rows (nearly every one): the column
+/// of one per node then takes half the memory.
+type NarrowRow = u16;
+
+impl RowNumber for u16 {
+    const NONE: Self = u16::MAX;
+    fn index(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl RowNumber for u32 {
+    const NONE: Self = u32::MAX;
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Each node's row number, narrow when the rows are few enough.
+enum RowColumn {
+    Narrow(Vec<NarrowRow>),
+    Wide(Vec<u32>),
+}
 
 /// What a row is keyed by inside one block: the packed class, or the constructor location
 /// (script id, line, column) and packed class.
@@ -34,16 +67,16 @@ const MAX_SPLIT_DEPTH: usize = 64;
 /// The walk over the dominator tree that sums retained sizes per row: a row is "open" inside
 /// the subtree of its outermost counted object, and objects of an open row are not counted
 /// again.
-struct ClassWalk<'a> {
+struct ClassWalk<'a, R> {
     children: &'a super::tree::DominatorChildren,
-    row_of: &'a [u32],
+    row_of: &'a [R],
     retained: &'a crate::graph::SizeColumn,
     row_count: usize,
     /// The retained size from which a subtree is split rather than walked whole.
     big: u64,
 }
 
-impl ClassWalk<'_> {
+impl<R: RowNumber> ClassWalk<'_, R> {
     /// Walks the subtree of `start` with the rows `open` at its top, adding to `sums`; leaves
     /// `open` as it found it.
     fn visit(&self, start: u32, open: &mut [bool], sums: &mut [u64]) {
@@ -51,14 +84,14 @@ impl ClassWalk<'_> {
         while let Some((v, closing)) = stack.pop() {
             let row = self.row_of[v as usize];
             if closing {
-                open[row as usize] = false;
+                open[row.index()] = false;
                 continue;
             }
             let children = self.children.get(v);
-            if row != u32::MAX && !open[row as usize] {
-                sums[row as usize] += self.retained.get(v as usize);
+            if row != R::NONE && !open[row.index()] {
+                sums[row.index()] += self.retained.get(v as usize);
                 if !children.is_empty() {
-                    open[row as usize] = true;
+                    open[row.index()] = true;
                     stack.push((v, true));
                 }
             }
@@ -71,9 +104,9 @@ impl ClassWalk<'_> {
     fn split(&self, v: u32, mut open: Vec<bool>, depth: usize) -> Vec<u64> {
         let mut sums = vec![0u64; self.row_count];
         let row = self.row_of[v as usize];
-        if row != u32::MAX && !open[row as usize] {
-            sums[row as usize] += self.retained.get(v as usize);
-            open[row as usize] = true;
+        if row != R::NONE && !open[row.index()] {
+            sums[row.index()] += self.retained.get(v as usize);
+            open[row.index()] = true;
         }
         let add = |mut a: Vec<u64>, b: Vec<u64>| {
             a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
@@ -96,6 +129,26 @@ impl ClassWalk<'_> {
             .map(|(sums, _)| sums);
         let below = big.chain(small).reduce(|| vec![0u64; self.row_count], add);
         add(sums, below)
+    }
+}
+
+/// Each row's retained size: the dominator tree walked from the root.
+fn retained_sums<R: RowNumber>(
+    graph: &HeapGraph,
+    children: &super::tree::DominatorChildren,
+    retained: &crate::graph::SizeColumn,
+    row_of: &[R],
+    row_count: usize,
+) -> Vec<u64> {
+    let root = graph.root();
+    let walk = ClassWalk { children, row_of, retained, row_count, big: retained.get(root as usize) / SPLIT_FRACTION };
+    if row_of[root as usize] != R::NONE {
+        // A counted root retains everything; nothing below it counts for its own class.
+        let mut sums = vec![0u64; row_count];
+        walk.visit(root, &mut vec![false; row_count], &mut sums);
+        sums
+    } else {
+        walk.split(root, vec![false; row_count], 0)
     }
 }
 
@@ -203,8 +256,8 @@ pub struct RowSources<'a> {
 /// [`aggregates_by`], which needs no dominator tree and so can run beside the dominators.
 pub struct ClassRows {
     rows: Vec<ClassAggregate>,
-    /// Each node's row, or `u32::MAX` for nodes not counted.
-    row_of_node: Vec<u32>,
+    /// Each node's row, or none for nodes not counted.
+    row_of_node: RowColumn,
 }
 
 impl ClassRows {
@@ -222,8 +275,8 @@ impl ClassRows {
         // Each block of nodes is classed in parallel into rows of its own, in first-seen order;
         // `key_index_of_node` first holds block-local row numbers.
         // Filled in parallel: these are fresh pages, and faulting them in is most of the cost.
-        let mut key_index_of_node: Vec<u32> = Vec::with_capacity(graph.node_count());
-        key_index_of_node.par_extend(rayon::iter::repeat_n(u32::MAX, graph.node_count()));
+        let mut key_index_of_node: Vec<NarrowRow> = Vec::with_capacity(graph.node_count());
+        key_index_of_node.par_extend(rayon::iter::repeat_n(NarrowRow::NONE, graph.node_count()));
         let packed_count = classes.packed_count();
         let blocks: Vec<Vec<LocalRow>> = key_index_of_node
             .par_chunks_mut(ROW_BLOCK)
@@ -274,7 +327,8 @@ impl ClassRows {
                         row.count += 1;
                         row.self_size += self_size;
                         row.distance = row.distance.min(distance);
-                        *slot = i;
+                        // A block has fewer nodes, so fewer rows, than `NarrowRow::NONE`.
+                        *slot = i as NarrowRow;
                     }
                     for row in &rows {
                         if let RowKey::Class(class) = row.key {
@@ -369,26 +423,48 @@ impl ClassRows {
             }
         }
         let lists: Vec<SharedSlots<u32>> = rows.iter_mut().map(|row| SharedSlots(row.nodes.as_mut_ptr())).collect();
-        key_index_of_node
-            .par_chunks_mut(ROW_BLOCK)
-            .zip(global_of_local.par_iter().zip(start_of_local))
-            .enumerate()
-            .for_each(|(block, (chunk, (mapping, mut cursors)))| {
-                for (offset, slot) in chunk.iter_mut().enumerate().filter(|(_, slot)| **slot != u32::MAX) {
-                    let local = *slot as usize;
-                    let row = mapping[local];
-                    if objects == RowObjects::Listed {
-                        // SAFETY: the block's objects of this row go to their own range of the
-                        // row's list (after the earlier blocks' objects of the row), within the
-                        // list's capacity, the row's count.
-                        unsafe {
-                            lists[row as usize].write(cursors[local] as usize, (block * ROW_BLOCK + offset) as u32)
-                        };
-                        cursors[local] += 1;
+        // The global row of a node's block-local row `slot`, listing the node in the row.
+        let global = |v: usize, slot: NarrowRow, mapping: &[u32], cursors: &mut [u32]| {
+            if slot == NarrowRow::NONE {
+                return u32::MAX;
+            }
+            let local = slot.index();
+            let row = mapping[local];
+            if objects == RowObjects::Listed {
+                // SAFETY: the block's objects of this row go to their own range of the row's
+                // list (after the earlier blocks' objects of the row), within the list's
+                // capacity, the row's count.
+                unsafe { lists[row as usize].write(cursors[local] as usize, v as u32) };
+                cursors[local] += 1;
+            }
+            row
+        };
+        let row_of_node = if rows.len() < usize::from(NarrowRow::NONE) {
+            key_index_of_node
+                .par_chunks_mut(ROW_BLOCK)
+                .zip(global_of_local.par_iter().zip(start_of_local))
+                .enumerate()
+                .for_each(|(block, (chunk, (mapping, mut cursors)))| {
+                    for (offset, slot) in chunk.iter_mut().enumerate() {
+                        let row = global(block * ROW_BLOCK + offset, *slot, mapping, &mut cursors);
+                        // Fewer rows than `NarrowRow::NONE`.
+                        *slot = if row == u32::MAX { NarrowRow::NONE } else { row as NarrowRow };
                     }
-                    *slot = row;
-                }
-            });
+                });
+            RowColumn::Narrow(key_index_of_node)
+        } else {
+            let mut wide = vec![u32::NONE; graph.node_count()];
+            wide.par_chunks_mut(ROW_BLOCK)
+                .zip(key_index_of_node.par_chunks(ROW_BLOCK))
+                .zip(global_of_local.par_iter().zip(start_of_local))
+                .enumerate()
+                .for_each(|(block, ((wide, chunk), (mapping, mut cursors)))| {
+                    for (offset, (slot, &narrow)) in wide.iter_mut().zip(chunk).enumerate() {
+                        *slot = global(block * ROW_BLOCK + offset, narrow, mapping, &mut cursors);
+                    }
+                });
+            RowColumn::Wide(wide)
+        };
         drop(lists);
         if objects == RowObjects::Listed {
             for row in rows.iter_mut() {
@@ -396,7 +472,7 @@ impl ClassRows {
                 unsafe { row.nodes.set_len(row.count as usize) };
             }
         }
-        Self { rows, row_of_node: key_index_of_node }
+        Self { rows, row_of_node }
     }
 
     /// The rows with their retained sizes, from the dominator tree (`children`) and the
@@ -410,22 +486,10 @@ impl ClassRows {
     ) -> Vec<ClassAggregate> {
         // Retained sizes: walk the dominator tree; a class is "open" inside the subtree of its
         // outermost counted object, and objects of an open class are not counted again.
-        let Self { mut rows, row_of_node: key_index_of_node } = self;
-        let root = graph.root();
-        let walk = ClassWalk {
-            children,
-            row_of: &key_index_of_node,
-            retained,
-            row_count: rows.len(),
-            big: retained.get(root as usize) / SPLIT_FRACTION,
-        };
-        let sums = if key_index_of_node[root as usize] != u32::MAX {
-            // A counted root retains everything; nothing below it counts for its own class.
-            let mut sums = vec![0u64; walk.row_count];
-            walk.visit(root, &mut vec![false; walk.row_count], &mut sums);
-            sums
-        } else {
-            walk.split(root, vec![false; walk.row_count], 0)
+        let Self { mut rows, row_of_node } = self;
+        let sums = match &row_of_node {
+            RowColumn::Narrow(row_of) => retained_sums(graph, children, retained, row_of, rows.len()),
+            RowColumn::Wide(row_of) => retained_sums(graph, children, retained, row_of, rows.len()),
         };
         for (row, sum) in rows.iter_mut().zip(sums) {
             row.retained_size = sum;

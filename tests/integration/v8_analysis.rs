@@ -334,3 +334,56 @@ fn summary_rows_classed_beside_the_dominators_equal_the_rows_classed_after() {
         }
     }
 }
+
+/// A snapshot with `classes` classes `C0`, `C1`, ..., each an object of 1 byte under the root
+/// holding an object of the same class of 2 bytes.
+fn nested_pairs_snapshot(classes: usize) -> String {
+    let header = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count","detachedness"],"node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic"],"string","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"]},"#;
+    let mut nodes = vec![format!("9,0,1,0,{classes},0")];
+    let (mut edges, mut strings) = (Vec::new(), vec!["\"\"".to_string(), "\"x\"".to_string()]);
+    for i in 0..classes {
+        let (outer, inner) = (1 + 2 * i, 2 + 2 * i);
+        edges.push(format!("1,{i},{}", outer * 6));
+        let name = strings.len();
+        strings.push(format!("\"C{i}\""));
+        nodes.push(format!("3,{name},{},1,1,0", 2 * outer + 1));
+        nodes.push(format!("3,{name},{},2,0,0", 2 * inner + 1));
+    }
+    for i in 0..classes {
+        edges.push(format!("2,1,{}", (2 + 2 * i) * 6));
+    }
+    // Edges are listed by source: the root's first, then each outer object's one.
+    let (root_edges, inner_edges) = edges.split_at(classes);
+    let mut ordered: Vec<String> = root_edges.to_vec();
+    ordered.extend(inner_edges.iter().cloned());
+    format!(
+        "{header}\"node_count\":{},\"edge_count\":{}}},\"nodes\":[{}],\"edges\":[{}],\"strings\":[{}]}}",
+        nodes.len(),
+        ordered.len(),
+        nodes.join(","),
+        ordered.join(","),
+        strings.join(",")
+    )
+}
+
+#[test]
+fn summary_rows_count_nested_objects_once_with_more_rows_than_a_narrow_row_number_holds() {
+    // 100 rows fit a 16-bit row number; 70,000 do not.
+    for classes in [100, 70_000] {
+        let json = nested_pairs_snapshot(classes);
+        let graph = heapscope::snapshot::load_v8_bytes(json.into_bytes(), "pairs", LoadOptions::default(), &NoProgress)
+            .expect("load");
+        for objects in [RowObjects::Counted, RowObjects::Listed] {
+            let (_, rows) = analyze_with_summary(&graph, &NoProgress, Parts::ALL, objects).expect("analysis");
+            assert_eq!(rows.len(), classes);
+            for (i, row) in rows.iter().enumerate() {
+                assert_eq!(row.name, format!("C{i}"));
+                assert_eq!((row.count, row.self_size, row.retained_size, row.distance), (2, 3, 3, 1), "{}", row.name);
+                if objects == RowObjects::Listed {
+                    let outer = 1 + 2 * i as u32;
+                    assert_eq!(row.nodes, [outer, outer + 1]);
+                }
+            }
+        }
+    }
+}
