@@ -7,7 +7,9 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::Analysis;
+use super::bits::BitVec;
 use super::names::ClassNames;
+use super::prefetch::prefetch;
 use crate::graph::HeapGraph;
 use crate::graph::group::SharedSlots;
 
@@ -232,7 +234,7 @@ pub fn aggregates_by(
         new_names: &analysis.dom.new_names,
         object_type: analysis.kinds.object,
     };
-    ClassRows::classify(&sources, filter, objects).finish(graph, &analysis.dominator_children, &analysis.retained)
+    ClassRows::classify(&sources, filter, objects).finish(graph, analysis.dominator_children(), &analysis.retained)
 }
 
 /// What classing nodes into Summary rows reads: everything but the dominator tree.
@@ -486,15 +488,49 @@ impl ClassRows {
     ) -> Vec<ClassAggregate> {
         // Retained sizes: walk the dominator tree; a class is "open" inside the subtree of its
         // outermost counted object, and objects of an open class are not counted again.
-        let Self { mut rows, row_of_node } = self;
-        let sums = match &row_of_node {
-            RowColumn::Narrow(row_of) => retained_sums(graph, children, retained, row_of, rows.len()),
-            RowColumn::Wide(row_of) => retained_sums(graph, children, retained, row_of, rows.len()),
+        let sums = match &self.row_of_node {
+            RowColumn::Narrow(row_of) => retained_sums(graph, children, retained, row_of, self.rows.len()),
+            RowColumn::Wide(row_of) => retained_sums(graph, children, retained, row_of, self.rows.len()),
         };
+        self.with_sums(sums)
+    }
+
+    /// Which nodes are the outermost of their row (no node of their row dominates them), from
+    /// the dominator tree given as `order`, the reached nodes each after its immediate
+    /// dominator (the root first), `idom_in_order`, each one's immediate dominator as a place
+    /// in `order` (its memory is reused), and `listed`, one bit per node set for those in `order`; the others are
+    /// dominated by the root. Each node climbs the chain of outermost nodes above it, one per
+    /// row at most: `None` when the climbs take more than a few steps per node on average (a
+    /// deep nest of many rows), where [`ClassRows::finish`] walks the tree in linear time.
+    pub fn outermost<'a>(&self, order: &[u32], idom_in_order: Vec<u32>, listed: &'a BitVec) -> Option<Outermost<'a>> {
+        match &self.row_of_node {
+            RowColumn::Narrow(row_of) => outermost_of_rows(row_of, order, idom_in_order, listed),
+            RowColumn::Wide(row_of) => outermost_of_rows(row_of, order, idom_in_order, listed),
+        }
+    }
+
+    /// The rows with their retained sizes, the sums over their `outermost` nodes (see
+    /// [`ClassRows::outermost`]), with DevTools' public-key collision rule applied.
+    pub fn finish_outermost(
+        self,
+        outermost: &Outermost<'_>,
+        retained: &crate::graph::SizeColumn,
+    ) -> Vec<ClassAggregate> {
+        let sums = match &self.row_of_node {
+            RowColumn::Narrow(row_of) => sums_of_outermost(row_of, outermost, retained, self.rows.len()),
+            RowColumn::Wide(row_of) => sums_of_outermost(row_of, outermost, retained, self.rows.len()),
+        };
+        self.with_sums(sums)
+    }
+
+    /// The rows with their retained sizes `sums`, with DevTools' public-key collision rule
+    /// applied: of two rows whose keys print the same, the one first seen later in node order
+    /// is kept.
+    fn with_sums(self, sums: Vec<u64>) -> Vec<ClassAggregate> {
+        let mut rows = self.rows;
         for (row, sum) in rows.iter_mut().zip(sums) {
             row.retained_size = sum;
         }
-        // Public-key collisions: later first-seen rows replace earlier ones.
         let mut by_public: HashMap<String, usize> = HashMap::new();
         for (i, row) in rows.iter().enumerate() {
             by_public.insert(row.key.clone(), i);
@@ -504,5 +540,152 @@ impl ClassRows {
             keep[i] = true;
         }
         rows.into_iter().zip(keep).filter(|(_, k)| *k).map(|(r, _)| r).collect()
+    }
+}
+
+/// How many places ahead [`ClassRows::outermost`] fetches a node's row and its dominator's
+/// entry.
+const LOOK_AHEAD: usize = 16;
+
+/// How many chain steps per reached node [`ClassRows::outermost`] climbs at most in all.
+const CLIMB_STEPS_PER_NODE: usize = 8;
+
+/// [`ClassRows::outermost`] for a column of row numbers.
+fn outermost_of_rows<'a, R: RowNumber>(
+    row_of: &[R],
+    order: &[u32],
+    mut idom_in_order: Vec<u32>,
+    listed: &'a BitVec,
+) -> Option<Outermost<'a>> {
+    const NONE: u32 = u32::MAX;
+    let mut outermost = BitVec::zeros(row_of.len());
+    let Some(&root) = order.first() else { return Some(Outermost { listed, outermost, root_row: None }) };
+    let root_row = row_of[root as usize];
+    // Each place's immediate dominator is replaced, as the places are taken in turn, by the
+    // nearest outermost node strictly above it (a dominator's place comes earlier, so it is
+    // replaced by then); `top` marks the outermost places. Climbing from an outermost place
+    // to the next one up is then one step, and the rows on the way all differ.
+    let above = &mut idom_in_order;
+    let mut top = BitVec::zeros(order.len());
+    above[0] = NONE;
+    if root_row != R::NONE {
+        outermost.set(root as usize);
+        top.set(0);
+    }
+    let mut budget = order.len().saturating_mul(CLIMB_STEPS_PER_NODE);
+    for (w, &v) in order.iter().enumerate().skip(1) {
+        // The nodes and their dominators' places are scattered: fetch them a few steps ahead.
+        if let (Some(&ahead), Some(&ahead_parent)) = (order.get(w + LOOK_AHEAD), above.get(w + LOOK_AHEAD)) {
+            prefetch(row_of, ahead as usize);
+            prefetch(above, ahead_parent as usize);
+            top.prefetch(ahead_parent as usize);
+            outermost.prefetch(ahead as usize);
+        }
+        let row = row_of[v as usize];
+        let parent = above[w] as usize;
+        // The nearest outermost place at or above the dominator.
+        let inherited = if top.get(parent) { parent as u32 } else { above[parent] };
+        let is_outermost = row != R::NONE && {
+            let mut c = inherited;
+            loop {
+                if c == NONE {
+                    break true;
+                }
+                if row_of[order[c as usize] as usize] == row {
+                    break false;
+                }
+                budget = budget.checked_sub(1)?;
+                c = above[c as usize];
+            }
+        };
+        above[w] = inherited;
+        if is_outermost {
+            outermost.set(v as usize);
+            top.set(w);
+        }
+    }
+    let root_row = (root_row != R::NONE).then(|| root_row.index());
+    Some(Outermost { listed, outermost, root_row })
+}
+
+/// The outermost nodes of their rows (see [`ClassRows::outermost`]).
+pub struct Outermost<'a> {
+    /// The nodes the dominator order listed.
+    listed: &'a BitVec,
+    /// Of those, the outermost of their rows.
+    outermost: BitVec,
+    /// The root's row: a node not listed hangs from the root, and is outermost unless of
+    /// this row.
+    root_row: Option<usize>,
+}
+
+impl Outermost<'_> {
+    /// Whether node `v`, of row `row`, is the outermost of its row.
+    fn get<R: RowNumber>(&self, v: usize, row: R) -> bool {
+        if self.listed.get(v) { self.outermost.get(v) } else { row != R::NONE && Some(row.index()) != self.root_row }
+    }
+}
+
+/// Each row's sum of the retained sizes of its `outermost` nodes, in parallel blocks.
+fn sums_of_outermost<R: RowNumber>(
+    row_of: &[R],
+    outermost: &Outermost<'_>,
+    retained: &crate::graph::SizeColumn,
+    row_count: usize,
+) -> Vec<u64> {
+    let add = |mut a: Vec<u64>, b: Vec<u64>| {
+        a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+        a
+    };
+    row_of
+        .par_chunks(ROW_BLOCK)
+        .enumerate()
+        .fold(
+            || vec![0u64; row_count],
+            |mut sums, (block, rows)| {
+                for (offset, &row) in rows.iter().enumerate() {
+                    let v = block * ROW_BLOCK + offset;
+                    if row != R::NONE && outermost.get(v, row) {
+                        sums[row.index()] += retained.get(v);
+                    }
+                }
+                sums
+            },
+        )
+        .reduce(|| vec![0u64; row_count], add)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A chain of `n` nodes in preorder, each dominating the next.
+    fn chain(n: usize) -> (Vec<u32>, Vec<u32>, BitVec) {
+        let order: Vec<u32> = (0..n as u32).collect();
+        let idom_in_order: Vec<u32> = order.iter().map(|w| w.saturating_sub(1)).collect();
+        (order, idom_in_order, BitVec::ones(n))
+    }
+
+    #[test]
+    fn nested_objects_of_a_row_are_not_outermost() {
+        // Ten rows repeating down the chain: only the first node of each row is outermost.
+        let (order, idom_in_order, listed) = chain(1000);
+        let row_of: Vec<NarrowRow> = (0..1000).map(|v| v % 10).collect();
+        let found = outermost_of_rows(&row_of, &order, idom_in_order.clone(), &listed).expect("few rows climb little");
+        for (v, &row) in row_of.iter().enumerate() {
+            assert_eq!(found.get(v, row), v < 10, "node {v}");
+        }
+    }
+
+    #[test]
+    fn a_deep_nest_of_many_rows_is_left_to_the_tree_walk() {
+        // Each node of its own row: every node climbs past all the nodes above it.
+        let (order, idom_in_order, listed) = chain(1000);
+        let row_of: Vec<u32> = (0..1000).collect();
+        assert!(outermost_of_rows(&row_of, &order, idom_in_order.clone(), &listed).is_none());
+        // A short one climbs little.
+        let (order, idom_in_order, listed) = chain(8);
+        let found = outermost_of_rows(&row_of[..8], &order, idom_in_order, &listed).expect("a short chain");
+        assert!((0..8).all(|v| found.get(v, v as u32)));
     }
 }

@@ -76,6 +76,13 @@ impl BitVec {
             .collect()
     }
 
+    /// Asks the processor to fetch the word holding bit `i` (see
+    /// [`super::prefetch::prefetch`]).
+    #[inline(always)]
+    pub fn prefetch(&self, i: usize) {
+        super::prefetch::prefetch(&self.words, i / 64);
+    }
+
     /// Bit `i`.
     #[inline(always)]
     pub fn get(&self, i: usize) -> bool {

@@ -39,9 +39,11 @@ pub struct Dominators {
     /// The nodes reached from the root or an orphan, in DFS preorder: every node comes after
     /// its immediate dominator. Nodes not listed (cliques) are dominated by the root.
     pub preorder: Vec<u32>,
-    /// An emptied buffer with room for a value per node (its pages are already the
-    /// process's), for the next step to fill rather than fault in fresh memory.
-    pub spare: Vec<u32>,
+    /// Each listed node's immediate dominator, both as places in `preorder` (the root's is
+    /// 0, itself).
+    pub idom_in_preorder: Vec<u32>,
+    /// One bit per node: listed in `preorder`.
+    pub listed: BitVec,
 }
 
 /// The depth-first search from the root and the orphans: preorder numbers and DFS parents.
@@ -209,7 +211,7 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
 
     // Immediate dominators by nearest common ancestor, in preorder. The semidominator pass is
     // done: free its scratch (the forest's memory is reused for the result).
-    drop((is_orphan, compress_stack, seen, single_retainer));
+    drop((is_orphan, compress_stack, single_retainer));
     parent.truncate(reached);
     let mut idom_index = parent;
     // A node whose semidominator is its parent has its parent as immediate dominator; the
@@ -228,8 +230,7 @@ pub fn immediate_dominators(g: &DominatorGraph<'_>, cancelled: &dyn Fn() -> bool
         idom[order[w] as usize] = order[idom_index[w] as usize];
     }
     idom[root] = g.root;
-    idom_index.clear();
-    Some(Dominators { idom, preorder: order, spare: idom_index })
+    Some(Dominators { idom, preorder: order, idom_in_preorder: idom_index, listed: seen })
 }
 
 /// The memory of `forest` as a column of `n` values, each `fill` (the rest of the memory is

@@ -25,6 +25,7 @@ pub mod tree;
 pub mod distances;
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use crate::error::ErrorKind;
 use crate::graph::{HeapGraph, SizeColumn};
@@ -52,8 +53,10 @@ pub struct Analysis {
     pub self_sizes: SizeColumn,
     /// Each node's immediate dominator (the root's is itself).
     pub dominator: Vec<u32>,
-    /// The dominator tree as children lists.
-    pub dominator_children: DominatorChildren,
+    /// The dominator tree as children lists, built on first use ([`Analysis::dominator_children`]).
+    children: OnceLock<DominatorChildren>,
+    /// The root node.
+    root: u32,
     /// Retained sizes.
     pub retained: SizeColumn,
     /// DevTools distances (see [`distances`]); empty when the analysis ran without them
@@ -66,6 +69,12 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// The dominator tree as children lists. Built on first use (in parallel; about a tenth of
+    /// a second for ten million nodes): call it on a worker thread before a view needs it.
+    pub fn dominator_children(&self) -> &DominatorChildren {
+        self.children.get_or_init(|| DominatorChildren::new(&self.dominator, self.root))
+    }
+
     /// Node names with DOM-state renames applied.
     pub fn names<'a>(&'a self, graph: &'a HeapGraph) -> NodeNames<'a> {
         NodeNames {
@@ -192,19 +201,28 @@ fn analyze_inner(
     };
     let (dominator, (self_sizes, statistics, classes, distance, rows)) = rayon::join(dominators, the_rest);
     drop((essential, essential_slots));
-    let dominators::Dominators { idom: dominator, preorder, spare } = dominator.ok_or(ErrorKind::Cancelled)?;
+    let dominators::Dominators { idom: dominator, preorder, idom_in_preorder, listed } =
+        dominator.ok_or(ErrorKind::Cancelled)?;
     check(progress)?;
 
-    progress.phase(Phase::Analysis("retained sizes, dominator tree"), 1);
-    // The retained sizes are one sequential pass; the rest is parallel and fills the other core.
-    let (retained, dominator_children) = rayon::join(
-        || sizes::retained_sizes(&self_sizes, &dominator, preorder, graph.root(), spare),
-        || DominatorChildren::new(&dominator, graph.root()),
-    );
-    debug_assert_eq!(statistics.total, retained.get(graph.root() as usize) + graph.meta.extra_native_bytes);
+    progress.phase(Phase::Analysis("retained sizes"), 1);
+    // The retained sizes are one sequential pass; beside it, the rows' outermost nodes.
+    let root = graph.root();
+    let retained = |buffer| sizes::retained_sizes(&self_sizes, &dominator, &preorder, &listed, root, buffer);
+    let (retained, outermost) = match &rows {
+        Some(rows) => rayon::join(|| retained(Vec::new()), || rows.outermost(&preorder, idom_in_preorder, &listed)),
+        // Without rows, the dominators' places are free memory for the retained sizes.
+        None => (retained(idom_in_preorder), None),
+    };
+    drop(preorder);
+    debug_assert_eq!(statistics.total, retained.get(root as usize) + graph.meta.extra_native_bytes);
+    let children = OnceLock::new();
     let rows = rows.map(|rows| {
         progress.phase(Phase::Analysis("class summary"), 1);
-        rows.finish(graph, &dominator_children, &retained)
+        match outermost {
+            Some(outermost) => rows.finish_outermost(&outermost, &retained),
+            None => rows.finish(graph, children.get_or_init(|| DominatorChildren::new(&dominator, root)), &retained),
+        }
     });
     let analysis = Analysis {
         kinds,
@@ -213,7 +231,8 @@ fn analyze_inner(
         weak_maps,
         self_sizes,
         dominator,
-        dominator_children,
+        children,
+        root,
         retained,
         distance: distance.unwrap_or_default(),
         classes,

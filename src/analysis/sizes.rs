@@ -11,8 +11,6 @@ use crate::graph::{HeapGraph, SizeColumn, SizeColumnEditor};
 const PREFETCH_FAR: usize = 16;
 /// How many nodes ahead a node's dominator's retained size is fetched.
 const PREFETCH_NEAR: usize = 8;
-/// How many nodes of the order the retained-size pass reads between giving memory back.
-const RELEASE_EVERY: usize = 1 << 20;
 
 const UNVISITED: u32 = u32::MAX;
 const MULTIPLE: u32 = u32::MAX - 1;
@@ -80,28 +78,20 @@ pub fn transferred_self_sizes(
 
 /// Retained sizes: a node's own size plus the retained sizes of the nodes it immediately
 /// dominates. `order` lists the reached nodes so that every dominator comes before the nodes
-/// it dominates; nodes missing from it are dominated by the root and retain only themselves.
-/// The pass reads `order` from the end and gives its memory back as it goes; the result is
-/// written into `buffer`'s memory.
+/// it dominates, and `listed` marks them; nodes missing from it are dominated by the root and
+/// retain only themselves. The result is written into `buffer`'s memory (a buffer whose
+/// memory the process already has costs no fresh pages).
 pub fn retained_sizes(
     self_sizes: &SizeColumn,
     dominator: &[u32],
-    mut order: Vec<u32>,
+    order: &[u32],
+    listed: &BitVec,
     root: u32,
     buffer: Vec<u32>,
 ) -> SizeColumn {
     let mut retained = SizeColumnEditor::reusing(self_sizes, buffer);
-    let mut listed = BitVec::zeros(self_sizes.len());
-    for &v in &order {
-        listed.set(v as usize);
-    }
     let unlisted: u64 = (0..self_sizes.len()).filter(|&v| !listed.get(v)).map(|v| self_sizes.get(v)).sum();
-    drop(listed);
     for i in (0..order.len()).rev() {
-        if i % RELEASE_EVERY == 0 && i > 0 {
-            order.truncate(i + 1);
-            order.shrink_to_fit();
-        }
         let v = order[i];
         // Dominators are scattered: fetch the ones a few steps ahead (in reverse order).
         if let Some(&ahead) = i.checked_sub(PREFETCH_FAR).and_then(|j| order.get(j)) {

@@ -38,7 +38,7 @@ pub struct DominatorView {
 impl DominatorView {
     fn sorted_children(&mut self, analysis: &Analysis, node: u32) -> &[u32] {
         self.sorted.entry(node).or_insert_with(|| {
-            let mut list = analysis.dominator_children.get(node).to_vec();
+            let mut list = analysis.dominator_children().get(node).to_vec();
             list.sort_unstable_by(|&a, &b| {
                 analysis.retained.get(b as usize).cmp(&analysis.retained.get(a as usize)).then(a.cmp(&b))
             });
@@ -127,7 +127,7 @@ impl DominatorView {
                     match item {
                         Row::Node { node, depth } => {
                             let v = node as usize;
-                            let has_children = !analysis.dominator_children.get(node).is_empty();
+                            let has_children = !analysis.dominator_children().get(node).is_empty();
                             row.col(|ui| {
                                 ui.add_space(depth as f32 * 16.0);
                                 if !has_children {
@@ -157,7 +157,7 @@ impl DominatorView {
                         Row::More { parent, shown, depth } => {
                             row.col(|ui| {
                                 ui.add_space(depth as f32 * 16.0);
-                                let all = analysis.dominator_children.get(parent).len();
+                                let all = analysis.dominator_children().get(parent).len();
                                 if ui.link(format!("show more ({} of {all} shown)", shown.min(all))).clicked() {
                                     toggled = Some(item);
                                 }

@@ -199,6 +199,8 @@ pub fn load(source: Source, progress: &SharedProgress, memory_check: bool) -> Re
     let timer = crate::progress::PhaseTimer::new(progress);
     let (analysis, summary) = analyze_with_summary(&graph, &timer, Parts::ALL, RowObjects::Listed)
         .map_err(|kind| crate::Error::new(&name, kind).to_string())?;
+    // The dominator tree view reads the children lists: build them here, off the UI thread.
+    analysis.dominator_children();
     phases.extend(timer.finish());
     Ok(Loaded {
         source,

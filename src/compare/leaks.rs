@@ -179,7 +179,7 @@ fn first_edge_from_root(graph: &HeapGraph, node: u32) -> Option<u32> {
 /// For each node of a cluster: true unless an object of the same cluster dominates it (then
 /// its retained size is already inside that object's).
 fn counted_once(graph: &HeapGraph, analysis: &Analysis, cluster_of: &[u32]) -> Vec<bool> {
-    let children = &analysis.dominator_children;
+    let children = &analysis.dominator_children();
     let mut counted = vec![false; graph.node_count()];
     // Depth-first over the dominator tree, with the number of open objects per cluster.
     let mut open: HashMap<u32, u32> = HashMap::new();

@@ -1,12 +1,13 @@
 //! Dominators and retained sizes on random graphs, against petgraph's `simple_fast` on the
 //! graph DevTools dominates (essential edges plus a virtual root edge to every orphan).
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
-use heapscope::analysis::analyze;
+use heapscope::analysis::aggregates::{RowObjects, aggregates_by};
 use heapscope::analysis::bits::BitVec;
 use heapscope::analysis::essential::{WeakMapNames, essential_edges, essential_retainer_slots};
 use heapscope::analysis::kinds::Kinds;
+use heapscope::analysis::{Parts, analyze, analyze_with_summary};
 use heapscope::graph::EdgeFinder;
 use heapscope::snapshot::{LoadOptions, load_v8_bytes};
 use heapscope::{HeapGraph, NoProgress};
@@ -311,4 +312,55 @@ fn petgraph_runs_on_the_heap_graph_itself() {
             assert_eq!(Some(analysis.dominator[v as usize]), reference.immediate_dominator(v), "case {case}, node {v}");
         }
     }
+}
+
+/// Summary rows' retained sizes from the slow definition: the sum over the objects (nodes
+/// with a shallow size) that no object of their class dominates, by class name; and how many
+/// objects an object of their class dominates.
+fn reference_class_retained(
+    graph: &HeapGraph,
+    analysis: &heapscope::analysis::Analysis,
+) -> (BTreeMap<String, u64>, usize) {
+    let root = graph.root();
+    let (mut sums, mut nested_count) = (BTreeMap::new(), 0);
+    for v in 0..graph.node_count() as u32 {
+        if analysis.self_sizes.get(v as usize) == 0 {
+            continue;
+        }
+        let class = analysis.class_name(graph, v);
+        let mut nested = false;
+        let mut d = v;
+        while d != root {
+            d = analysis.dominator[d as usize];
+            nested |= analysis.self_sizes.get(d as usize) > 0 && analysis.class_name(graph, d) == class;
+        }
+        if nested {
+            nested_count += 1;
+        } else {
+            *sums.entry(class.to_string()).or_insert(0) += analysis.retained.get(v as usize);
+        }
+    }
+    (sums, nested_count)
+}
+
+#[test]
+fn class_retained_sizes_agree_with_the_slow_definition_on_random_graphs() {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut nested = 0;
+    for case in 0..600 {
+        let g = random_graph(&mut rng);
+        let json = to_json(&g);
+        let graph = load(&json);
+        let (analysis, rows) = analyze_with_summary(&graph, &NoProgress, Parts::ALL, RowObjects::Counted)
+            .unwrap_or_else(|e| panic!("case {case}: {e}"));
+        // Beside the dominators (the outermost objects found in preorder) and after them (the
+        // dominator tree walked) the rows are the same.
+        let walked = aggregates_by(&graph, &analysis, &analysis.classes, None, RowObjects::Counted);
+        assert_eq!(rows, walked, "case {case}\n{json}");
+        let got: BTreeMap<String, u64> = rows.iter().map(|r| (r.name.clone(), r.retained_size)).collect();
+        let (expected, nested_objects) = reference_class_retained(&graph, &analysis);
+        assert_eq!(got, expected, "case {case}\n{json}");
+        nested += usize::from(nested_objects > 0);
+    }
+    assert!(nested > 100, "only {nested} graphs nest objects of a class");
 }

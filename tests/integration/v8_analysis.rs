@@ -387,3 +387,38 @@ fn summary_rows_count_nested_objects_once_with_more_rows_than_a_narrow_row_numbe
         }
     }
 }
+
+#[test]
+fn summary_rows_of_a_deep_nest_of_many_classes_are_exact() {
+    // The root holds C0, which holds C1, ... C1999: each class retains its object and the rest.
+    let classes = 2000;
+    let header = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count","detachedness"],"node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic"],"string","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"]},"#;
+    let mut nodes = vec!["9,0,1,0,1,0".to_string()];
+    let mut edges = vec!["1,0,6".to_string()];
+    let mut strings = vec!["\"\"".to_string(), "\"next\"".to_string()];
+    for i in 0..classes {
+        strings.push(format!("\"C{i}\""));
+        let has_next = usize::from(i + 1 < classes);
+        nodes.push(format!("3,{},{},1,{has_next},0", i + 2, 2 * i + 3));
+        if has_next == 1 {
+            edges.push(format!("2,1,{}", (i + 2) * 6));
+        }
+    }
+    let json = format!(
+        "{header}\"node_count\":{},\"edge_count\":{}}},\"nodes\":[{}],\"edges\":[{}],\"strings\":[{}]}}",
+        nodes.len(),
+        edges.len(),
+        nodes.join(","),
+        edges.join(","),
+        strings.join(",")
+    );
+    let graph = heapscope::snapshot::load_v8_bytes(json.into_bytes(), "chain", LoadOptions::default(), &NoProgress)
+        .expect("load");
+    let (analysis, rows) =
+        analyze_with_summary(&graph, &NoProgress, Parts::ALL, RowObjects::Counted).expect("analysis");
+    assert_eq!(rows.len(), classes);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!((row.name.as_str(), row.retained_size), (format!("C{i}").as_str(), (classes - i) as u64));
+    }
+    assert_eq!(rows, aggregates_by(&graph, &analysis, &analysis.classes, None, RowObjects::Counted));
+}
