@@ -3,9 +3,12 @@
 //!
 //! Order: DOM state, detached DOM nodes and "Detached " names -> WeakMap edge names and
 //! page-owned objects -> essential edges (and their retainer slots) -> dominators, beside the
-//! shallow-size transfer, the statistics, class names (with inferred interfaces) and the
-//! distances -> retained sizes, beside the dominator tree's children. DevTools' queriable
-//! flag only matters to a live console; it is computed on demand by [`queriable_nodes`].
+//! distances, the shallow-size transfer, the statistics, class names (with inferred
+//! interfaces) and, when asked for ([`analyze_with_summary`]), the classing of the Summary
+//! rows -> retained sizes, beside the rows' outermost objects -> the rows' retained sizes.
+//! The dominator tree's children lists are built on first use
+//! ([`Analysis::dominator_children`]). DevTools' queriable flag only matters to a live
+//! console; it is computed on demand by [`queriable_nodes`].
 
 pub mod aggregates;
 pub mod bits;
