@@ -136,5 +136,9 @@ pub fn run(path: &Path, options: &SummaryOptions<'_>) -> anyhow::Result<ExitCode
         )?;
     }
     out.flush()?;
+    // The process exits next: the kernel takes the graph and the analysis back with the whole
+    // address space, sooner than freeing them mapping by mapping (10-30 ms on the 832 MB
+    // benchmark snapshot, in three alternating comparisons).
+    std::mem::forget(analyzed);
     Ok(ExitCode::SUCCESS)
 }
