@@ -110,10 +110,6 @@ impl<R: RowNumber> ClassWalk<'_, R> {
             sums[row.index()] += self.retained.get(v as usize);
             open[row.index()] = true;
         }
-        let add = |mut a: Vec<u64>, b: Vec<u64>| {
-            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-            a
-        };
         let children = self.children.get(v);
         let is_big = |c: &&u32| depth < MAX_SPLIT_DEPTH && self.retained.get(**c as usize) >= self.big;
         let big = children.par_iter().filter(is_big).map(|&c| self.split(c, open.clone(), depth + 1));
@@ -129,8 +125,8 @@ impl<R: RowNumber> ClassWalk<'_, R> {
                 },
             )
             .map(|(sums, _)| sums);
-        let below = big.chain(small).reduce(|| vec![0u64; self.row_count], add);
-        add(sums, below)
+        let below = big.chain(small).reduce(|| vec![0u64; self.row_count], add_sums);
+        add_sums(sums, below)
     }
 }
 
@@ -175,6 +171,90 @@ struct LocalRow {
     distance: i32,
     /// The block's first node of this row.
     first: u32,
+}
+
+/// The blocks' rows merged in node order, so rows keep their first-seen order; and per
+/// block, each local row's global row and where the block's objects of that row start in the
+/// row's object list.
+fn merge_blocks<'a>(
+    blocks: Vec<Vec<LocalRow>>,
+    classes: &ClassNames,
+    class_name: impl Fn(u32) -> &'a str,
+) -> (Vec<ClassAggregate>, Vec<Vec<u32>>, Vec<Vec<u32>>) {
+    // Located rows are keyed by class *text*, as DevTools keys them, so a new (location,
+    // class) pair is first looked up by text.
+    let mut row_of_class: Vec<u32> = vec![u32::MAX; classes.packed_count()];
+    let mut located_by_id: FxHashMap<(u32, u32, u32, u32), usize> = FxHashMap::default();
+    let mut located: FxHashMap<LocatedKey, usize> = FxHashMap::default();
+    let mut rows: Vec<ClassAggregate> = Vec::new();
+    let mut global_of_local: Vec<Vec<u32>> = Vec::with_capacity(blocks.len());
+    let mut start_of_local: Vec<Vec<u32>> = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        let mut mapping = Vec::with_capacity(block.len());
+        let mut starts = Vec::with_capacity(block.len());
+        for local in block {
+            let first = local.first;
+            let existing = match local.key {
+                RowKey::Class(class) => {
+                    let row = row_of_class[class as usize];
+                    (row != u32::MAX).then_some(row as usize)
+                }
+                RowKey::Located(script_id, line, column, class) => {
+                    match located_by_id.get(&(script_id, line, column, class)) {
+                        Some(&row) => Some(row),
+                        None => {
+                            let name = class_name(first).to_string();
+                            let row = located.get(&(script_id, line, column, name)).copied();
+                            if let Some(row) = row {
+                                located_by_id.insert((script_id, line, column, class), row);
+                            }
+                            row
+                        }
+                    }
+                }
+            };
+            let i = match existing {
+                Some(i) => {
+                    let row = &mut rows[i];
+                    starts.push(row.count as u32);
+                    row.count += local.count;
+                    row.self_size += local.self_size;
+                    row.distance = row.distance.min(local.distance);
+                    i
+                }
+                None => {
+                    let name = class_name(first).to_string();
+                    let i = rows.len();
+                    let public = match local.key {
+                        RowKey::Class(class) => {
+                            row_of_class[class as usize] = i as u32;
+                            format!(",{name}")
+                        }
+                        RowKey::Located(script_id, line, column, class) => {
+                            located.insert((script_id, line, column, name.clone()), i);
+                            located_by_id.insert((script_id, line, column, class), i);
+                            format!("{script_id},{line},{column},{name}")
+                        }
+                    };
+                    rows.push(ClassAggregate {
+                        name,
+                        key: public,
+                        count: local.count,
+                        self_size: local.self_size,
+                        retained_size: 0,
+                        distance: local.distance,
+                        nodes: Vec::new(),
+                    });
+                    starts.push(0);
+                    i
+                }
+            };
+            mapping.push(i as u32);
+        }
+        global_of_local.push(mapping);
+        start_of_local.push(starts);
+    }
+    (rows, global_of_local, start_of_local)
 }
 
 /// One Summary row.
@@ -270,7 +350,6 @@ impl ClassRows {
         objects: RowObjects,
     ) -> Self {
         let RowSources { graph, self_sizes, distance, classes, new_names, object_type } = *sources;
-        let class_name = |v: u32| classes.text(graph, new_names, v);
         let locations = locations_by_node(graph);
         let passes = |v: u32| filter.is_none_or(|f| f(v));
         let object = object_type;
@@ -341,82 +420,8 @@ impl ClassRows {
                 },
             )
             .collect();
-        // Merge the blocks in node order, so rows keep their first-seen order. Located rows are
-        // keyed by class *text*, as DevTools keys them, so a new (location, class) pair is first
-        // looked up by text.
-        let mut row_of_class: Vec<u32> = vec![u32::MAX; classes.packed_count()];
-        let mut located_by_id: FxHashMap<(u32, u32, u32, u32), usize> = FxHashMap::default();
-        let mut located: FxHashMap<LocatedKey, usize> = FxHashMap::default();
-        let mut rows: Vec<ClassAggregate> = Vec::new();
-        // Per block, each local row's global row, and where the block's objects of that row go in
-        // the row's object list.
-        let mut global_of_local: Vec<Vec<u32>> = Vec::with_capacity(blocks.len());
-        let mut start_of_local: Vec<Vec<u32>> = Vec::with_capacity(blocks.len());
-        for block in blocks {
-            let mut mapping = Vec::with_capacity(block.len());
-            let mut starts = Vec::with_capacity(block.len());
-            for local in block {
-                let first = local.first;
-                let existing = match local.key {
-                    RowKey::Class(class) => {
-                        let row = row_of_class[class as usize];
-                        (row != u32::MAX).then_some(row as usize)
-                    }
-                    RowKey::Located(script_id, line, column, class) => {
-                        match located_by_id.get(&(script_id, line, column, class)) {
-                            Some(&row) => Some(row),
-                            None => {
-                                let name = class_name(first).to_string();
-                                let row = located.get(&(script_id, line, column, name)).copied();
-                                if let Some(row) = row {
-                                    located_by_id.insert((script_id, line, column, class), row);
-                                }
-                                row
-                            }
-                        }
-                    }
-                };
-                let i = match existing {
-                    Some(i) => {
-                        let row = &mut rows[i];
-                        starts.push(row.count as u32);
-                        row.count += local.count;
-                        row.self_size += local.self_size;
-                        row.distance = row.distance.min(local.distance);
-                        i
-                    }
-                    None => {
-                        let name = class_name(first).to_string();
-                        let i = rows.len();
-                        let public = match local.key {
-                            RowKey::Class(class) => {
-                                row_of_class[class as usize] = i as u32;
-                                format!(",{name}")
-                            }
-                            RowKey::Located(script_id, line, column, class) => {
-                                located.insert((script_id, line, column, name.clone()), i);
-                                located_by_id.insert((script_id, line, column, class), i);
-                                format!("{script_id},{line},{column},{name}")
-                            }
-                        };
-                        rows.push(ClassAggregate {
-                            name,
-                            key: public,
-                            count: local.count,
-                            self_size: local.self_size,
-                            retained_size: 0,
-                            distance: local.distance,
-                            nodes: Vec::new(),
-                        });
-                        starts.push(0);
-                        i
-                    }
-                };
-                mapping.push(i as u32);
-            }
-            global_of_local.push(mapping);
-            start_of_local.push(starts);
-        }
+        let class_name = |v: u32| classes.text(graph, new_names, v);
+        let (mut rows, global_of_local, start_of_local) = merge_blocks(blocks, classes, class_name);
         // Each row's objects, in node order: every block writes its objects of a row at that
         // row's place for the block, while its row numbers become global ones.
         if objects == RowObjects::Listed {
@@ -633,10 +638,6 @@ fn sums_of_outermost<R: RowNumber>(
     retained: &crate::graph::SizeColumn,
     row_count: usize,
 ) -> Vec<u64> {
-    let add = |mut a: Vec<u64>, b: Vec<u64>| {
-        a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-        a
-    };
     row_of
         .par_chunks(ROW_BLOCK)
         .enumerate()
@@ -652,7 +653,13 @@ fn sums_of_outermost<R: RowNumber>(
                 sums
             },
         )
-        .reduce(|| vec![0u64; row_count], add)
+        .reduce(|| vec![0u64; row_count], add_sums)
+}
+
+/// Per-row sums added up.
+fn add_sums(mut a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
+    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+    a
 }
 
 #[cfg(test)]

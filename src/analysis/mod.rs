@@ -130,7 +130,7 @@ pub fn analyze(graph: &HeapGraph, progress: &dyn Progress) -> Result<Analysis, E
 
 /// Runs the analysis with only the optional `parts` asked for.
 pub fn analyze_parts(graph: &HeapGraph, progress: &dyn Progress, parts: Parts) -> Result<Analysis, ErrorKind> {
-    analyze_inner(graph, progress, parts, None).map(|(analysis, _)| analysis)
+    analyze_with(graph, progress, parts, None).map(|(analysis, _)| analysis)
 }
 
 /// Runs the analysis and computes the Summary rows of every node (as
@@ -142,12 +142,13 @@ pub fn analyze_with_summary(
     parts: Parts,
     objects: aggregates::RowObjects,
 ) -> Result<(Analysis, Vec<aggregates::ClassAggregate>), ErrorKind> {
-    let (analysis, rows) = analyze_inner(graph, progress, parts, Some(objects))?;
+    let (analysis, rows) = analyze_with(graph, progress, parts, Some(objects))?;
     Ok((analysis, rows.unwrap_or_default()))
 }
 
-/// The analysis, and the Summary rows when `summary` says how their objects are kept.
-fn analyze_inner(
+/// Runs the analysis with only the optional `parts` asked for, and the Summary rows (as
+/// [`analyze_with_summary`] computes them) when `summary` says how their objects are kept.
+pub fn analyze_with(
     graph: &HeapGraph,
     progress: &dyn Progress,
     parts: Parts,
@@ -219,14 +220,6 @@ fn analyze_inner(
     };
     drop(preorder);
     debug_assert_eq!(statistics.total, retained.get(root as usize) + graph.meta.extra_native_bytes);
-    let children = OnceLock::new();
-    let rows = rows.map(|rows| {
-        progress.phase(Phase::Analysis("class summary"), 1);
-        match outermost {
-            Some(outermost) => rows.finish_outermost(&outermost, &retained),
-            None => rows.finish(graph, children.get_or_init(|| DominatorChildren::new(&dominator, root)), &retained),
-        }
-    });
     let analysis = Analysis {
         kinds,
         dom,
@@ -234,13 +227,20 @@ fn analyze_inner(
         weak_maps,
         self_sizes,
         dominator,
-        children,
+        children: OnceLock::new(),
         root,
         retained,
         distance: distance.unwrap_or_default(),
         classes,
         statistics,
     };
+    let rows = rows.map(|rows| {
+        progress.phase(Phase::Analysis("class summary"), 1);
+        match outermost {
+            Some(outermost) => rows.finish_outermost(&outermost, &analysis.retained),
+            None => rows.finish(graph, analysis.dominator_children(), &analysis.retained),
+        }
+    });
     Ok((analysis, rows))
 }
 

@@ -220,8 +220,7 @@ pub fn class_names_with(
     let codec = ClassCodec { strings: graph.strings.len() as u32, detached: names.new_names.len() as u32 };
     let hidden = codec.pack(hidden);
     let by_type: Vec<u32> = by_type.into_iter().map(|class| codec.pack(class)).collect();
-    let fixed = |class: ClassId| codec.pack(class);
-    let (code, function, regexp) = (fixed(code), fixed(function), fixed(regexp));
+    let (code, function, regexp) = (codec.pack(code), codec.pack(function), codec.pack(regexp));
     // In parallel blocks: each node's class, the plain objects (`object` nodes named
     // `Object`), and the nodes whose class is a shortened element name, which is interned
     // afterwards in node order (they are few).

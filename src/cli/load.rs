@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::TerminalProgress;
 use crate::analysis::aggregates::{ClassAggregate, RowObjects};
-use crate::analysis::{Analysis, Parts, analyze_with_summary};
+use crate::analysis::{Analysis, Parts, analyze_with};
 use crate::graph::HeapGraph;
 use crate::progress::{NoProgress, Phase, PhaseTimer, Progress};
 use crate::snapshot::{LoadOptions, V8Load, load_v8_file};
@@ -127,13 +127,8 @@ fn analyze_loaded<T: Send>(
     beside: &(dyn Fn(&HeapGraph) -> T + Sync),
 ) -> Result<(Analyzed, T), crate::Error> {
     let timer = PhaseTimer::new(progress);
-    let analyze = || match work.summary {
-        Some(objects) => {
-            analyze_with_summary(&load.graph, &timer, work.parts, objects).map(|(a, rows)| (a, Some(rows)))
-        }
-        None => crate::analysis::analyze_parts(&load.graph, &timer, work.parts).map(|a| (a, None)),
-    };
-    let (analysis, extra) = rayon::join(analyze, || beside(&load.graph));
+    let (analysis, extra) =
+        rayon::join(|| analyze_with(&load.graph, &timer, work.parts, work.summary), || beside(&load.graph));
     let (analysis, summary) = analysis.map_err(|kind| crate::Error::new(path, kind))?;
     let mut phases = load.phases;
     phases.extend(timer.finish());
